@@ -1,0 +1,48 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createCallPacer } from '../lib/call-pacer.ts';
+import { createCheckUsers } from '../lib/check-users.ts';
+import { readCoreConfig } from '../lib/config.ts';
+import { createGongClient } from '../lib/gong-client.ts';
+import { secretGongCredentials, staticGongCredentials } from '../lib/gong-credentials.ts';
+import { createHistoryStore } from '../lib/history-store.ts';
+import { logger } from '../lib/logger.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** AWS clients shared by everything in one container; endpoints come from AWS_ENDPOINT_URL_*. */
+export function createAwsClients() {
+  const dynamo = new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+  return {
+    db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    secrets: new SecretsManagerClient({}),
+  };
+}
+
+/** The core every door shares, built once per container from DESIGN.md's environment. */
+export function wireCore(env: Env = process.env, clients = createAwsClients()) {
+  const config = readCoreConfig(env);
+  const { db } = clients;
+  const credentials =
+    config.gong.kind === 'secret'
+      ? secretGongCredentials({
+          client: clients.secrets,
+          secretId: config.gong.secretId,
+          maxAgeSeconds: config.gong.maxAgeSeconds,
+        })
+      : staticGongCredentials({
+          kind: 'basic',
+          accessKey: config.gong.accessKey,
+          accessKeySecret: config.gong.accessKeySecret,
+          baseUrl: config.gong.baseUrl,
+        });
+  const gong = createGongClient({
+    credentials,
+    pacer: createCallPacer({ db, table: config.table, rps: config.maxRps }),
+    logger,
+    timeoutMs: config.gongTimeoutMs,
+  });
+  const store = createHistoryStore({ db, table: config.table, retentionDays: config.retentionDays });
+  return { config, clients, logger, store, checkUsers: createCheckUsers({ gong, store, logger }) };
+}

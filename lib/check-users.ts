@@ -1,0 +1,85 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { parseEmailList } from './emails.ts';
+import type { GongClient } from './gong-client.ts';
+import type { HistoryStore } from './history-store.ts';
+import { type CheckReport, statusOf, summarise, type UserResult } from './report.ts';
+
+export interface CheckOptions {
+  /** Which door asked (api, slack, crm, sweep, a calling service's name…); stored with each result. */
+  source: string;
+  /** Our id for this check: the Lambda request id where there is one. */
+  requestId: string;
+  /** Epoch ms by which the check must be done (the invocation's deadline less a margin). */
+  deadline: number;
+  /** Cap on distinct emails (the HTTP API allows 1000). */
+  maxEmails?: number;
+  onBatchDone?: (done: number, total: number) => void;
+}
+
+/** The one use case: check users in Gong, compare with what we knew, keep the history. */
+export type CheckUsers = (emails: unknown, options: CheckOptions) => Promise<CheckReport>;
+
+/** Builds the check use case from a Gong client and a history store. */
+export function createCheckUsers(deps: {
+  gong: GongClient;
+  store: HistoryStore;
+  logger: Logger;
+}): CheckUsers {
+  const { gong, store, logger } = deps;
+  return async (input, options) => {
+    const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
+    const startedAt = new Date().toISOString();
+    // Reading what we knew overlaps the Gong calls: it is needed only when storing.
+    const [previous, outcome] = await Promise.all([
+      store.getLatestMany(emails),
+      gong.checkEmails(emails, {
+        deadline: options.deadline,
+        ...(options.onBatchDone ? { onBatchDone: options.onBatchDone } : {}),
+      }),
+    ]);
+
+    const results: UserResult[] = outcome.statuses.map(({ answeredAt, ...status }) => {
+      const before = previous.get(status.email);
+      const result: UserResult = {
+        ...status,
+        status: statusOf(status.exists, status.valid),
+        checkedAt: new Date(answeredAt).toISOString(),
+      };
+      if (before) {
+        result.previousValid = before.valid;
+        result.changed = before.status !== result.status;
+      }
+      return result;
+    });
+
+    const unstored = await store.record(results, {
+      source: options.source,
+      requestId: options.requestId,
+      previous,
+    });
+    if (unstored.size > 0) {
+      logger.error('Could not store some results', { count: unstored.size, requestId: options.requestId });
+      for (const result of results) if (unstored.has(result.email)) result.stored = false;
+    }
+
+    // Report in the order asked, whatever order Gong and the batches finished in.
+    const order = new Map(emails.map((email, index) => [email, index]));
+    const byOrder = (a: { email: string }, b: { email: string }) =>
+      (order.get(a.email) ?? 0) - (order.get(b.email) ?? 0);
+    results.sort(byOrder);
+    const failures = [...outcome.failures].sort(byOrder);
+    if (failures.length > 0) {
+      logger.warn('Some emails could not be checked', {
+        failed: failures.length,
+        codes: [...new Set(failures.map((f) => f.code))],
+      });
+    }
+    return {
+      requestId: options.requestId,
+      checkedAt: startedAt,
+      results,
+      failures,
+      summary: summarise(results, failures),
+    };
+  };
+}

@@ -1,0 +1,49 @@
+import { stat } from 'node:fs/promises';
+import { build, type BuildOptions, context } from 'esbuild';
+import { FUNCTIONS } from './functions.ts';
+
+/** One minified CommonJS bundle per function: the format osls, serverless-offline and Lambda all load. */
+export const buildOptions: BuildOptions = {
+  entryPoints: Object.fromEntries(Object.entries(FUNCTIONS).map(([name, entry]) => [name, entry])),
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  // Lambda runs nodejs22.x; node20 output also runs on this machine's Node 20.
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  // The AWS SDK is bundled, not taken from the runtime: the version we test is the version we run.
+  external: [],
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** Builds every bundle once, or keeps rebuilding on change with `--watch`. */
+export async function buildAll(options: { watch?: boolean } = {}): Promise<void> {
+  if (options.watch) {
+    const ctx = await context(buildOptions);
+    await ctx.watch();
+    return;
+  }
+  await build(buildOptions);
+}
+
+async function main(): Promise<void> {
+  const watch = process.argv.includes('--watch');
+  await buildAll({ watch });
+  if (watch) return;
+  for (const name of Object.keys(FUNCTIONS)) {
+    const { size } = await stat(`dist/${name}.js`);
+    console.log(`dist/${name}.js  ${(size / 1024).toFixed(0)} KiB`);
+  }
+}
+
+if (import.meta.filename === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
