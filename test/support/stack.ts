@@ -1,0 +1,137 @@
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { type GongSandbox, type GongSandboxOptions, startGongSandbox } from '../../infra/local/gong-sandbox.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
+import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts';
+import { ensureTable } from '../../infra/local/table.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Which DynamoDB-compatible server the integration suite runs against (TEST_DYNAMO=dynamodb-local for AWS's own). */
+export const DYNAMO_ENGINE = process.env.TEST_DYNAMO === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite';
+
+export const GONG_SECRET_ID = 'gong-status/gong';
+
+/** Loopback stand-ins for everything the product talks to, and DESIGN.md's environment pointing at them. */
+export interface TestStack {
+  dynamo: LocalDynamo;
+  gong: GongSandbox;
+  secrets: SecretsManagerStandIn;
+  table: string;
+  env: Record<string, string>;
+  db: DynamoDBDocumentClient;
+  stop(): Promise<void>;
+}
+
+let tableCounter = 0;
+
+/** Starts a DynamoDB server (table from infra/table.yml), the Gong sandbox and a Secrets Manager stand-in. */
+export async function startTestStack(options: { gong?: GongSandboxOptions } = {}): Promise<TestStack> {
+  const [dynamo, gong] = await Promise.all([startLocalDynamo({ engine: DYNAMO_ENGINE }), startGongSandbox(options.gong)]);
+  const secrets = await startSecretsManager({
+    secrets: {
+      [GONG_SECRET_ID]: JSON.stringify({
+        accessKey: options.gong?.accessKey ?? 'sandbox-key',
+        accessKeySecret: options.gong?.accessKeySecret ?? 'sandbox-secret',
+        baseUrl: gong.url,
+      }),
+    },
+  });
+  const table = `gong-status-test-${process.pid}-${++tableCounter}`;
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await ensureTable(client, table);
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    HISTORY_TABLE: table,
+    GONG_SECRET_ID,
+    GONG_MAX_RPS: '50',
+  };
+  return {
+    dynamo,
+    gong,
+    secrets,
+    table,
+    env,
+    db: DynamoDBDocumentClient.from(client),
+    async stop() {
+      client.destroy();
+      await Promise.all([gong.close(), secrets.close(), dynamo.stop()]);
+    },
+  };
+}
+
+/**
+ * Loads a built bundle (dist/<name>.js) fresh, with exactly `env` as DESIGN.md's environment:
+ * the bundle wires itself at load time, as it does in a new Lambda container.
+ */
+export function loadHandler<E = unknown, R = unknown>(
+  name: string,
+  env: Record<string, string>,
+): (event: E, context?: Partial<Context>) => Promise<R> {
+  const path = resolve('dist', `${name}.js`);
+  delete require.cache[path];
+  for (const key of Object.keys(process.env)) {
+    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AWS_ENDPOINT_URL)/.test(key)) delete process.env[key];
+  }
+  Object.assign(process.env, env);
+  const { handler } = require(path) as { handler: (event: E, context: Context) => Promise<R> };
+  return (event, context) => handler(event, lambdaContext(name, context));
+}
+
+/** A Lambda context with the fields our handlers use; the remaining time counts down from `timeoutMs`. */
+export function lambdaContext(name: string, overrides: Partial<Context> & { timeoutMs?: number } = {}): Context {
+  const { timeoutMs = 30_000, ...rest } = overrides;
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: `gong-status-test-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:gong-status-test-${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/gong-status-test-${name}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+    ...rest,
+  };
+}
+
+/** An API Gateway HTTP API (payload v2) event for the api function. */
+export function httpEvent(
+  method: string,
+  path: string,
+  options: { body?: string; query?: Record<string, string>; headers?: Record<string, string> } = {},
+) {
+  const rawQueryString = new URLSearchParams(options.query ?? {}).toString();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    requestContext: {
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: crypto.randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      timeEpoch: Date.now(),
+    },
+    ...(options.body === undefined ? {} : { body: options.body }),
+    isBase64Encoded: false,
+  };
+}
