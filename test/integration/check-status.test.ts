@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckReport } from '../../lib/report.ts';
+import { GONG_SECRET_ID, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
+
+type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
+
+const emails = (count: number, prefix = 'rep') =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}-${Math.random().toString(36).slice(2, 7)}@example.com`);
+
+describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB)', () => {
+  let stack: TestStack;
+  let checkStatus: CheckStatus;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ gong: { rps: 100 } });
+  });
+  afterAll(async () => stack?.stop());
+  beforeEach(() => {
+    stack.gong.resetStats();
+    checkStatus = loadHandler('checkStatus', { ...stack.env, GONG_TIMEOUT_MS: '500' }) as CheckStatus;
+  });
+
+  it('checks 250 emails in 3 Gong calls and accounts for every one', async () => {
+    const asked = [...emails(247), 'grace@example.com', 'nobody@example.com', ' Ada@Example.COM '];
+
+    const report = await checkStatus({ emails: asked, source: 'billing-service' });
+
+    expect(stack.gong.stats.calls).toBe(3);
+    expect([...stack.gong.stats.emailsPerCall].sort((a, b) => a - b)).toEqual([50, 100, 100]);
+    expect(report.results).toHaveLength(250);
+    expect(report.failures).toEqual([]);
+    expect(report.summary).toEqual({ total: 250, valid: 248, invalid: 1, notFound: 1, failed: 0 });
+    const grace = report.results.find((r) => r.email === 'grace@example.com');
+    expect(grace).toMatchObject({ exists: true, valid: false, status: 'INVALID' });
+    expect(grace?.fixUrl).toMatch(/^https:\/\//);
+    expect(grace?.gongRequestId).toMatch(/\w+/);
+    expect(report.results.map((r) => r.email)).toContain('ada@example.com');
+  });
+
+  it('reads the Gong secret once across invocations of one container', async () => {
+    const before = stack.secrets.getCalls(GONG_SECRET_ID);
+    await checkStatus({ emails: ['ada@example.com'] });
+    await checkStatus({ emails: ['grace@example.com'] });
+    await checkStatus({ emails: ['nobody@example.com'] });
+    expect(stack.secrets.getCalls(GONG_SECRET_ID) - before).toBe(1);
+  });
+
+  it('fails with a ValidationError naming the bad entries before calling Gong', async () => {
+    const attempt = checkStatus({ emails: ['ada@example.com', 'not-an-email', 42] });
+    await expect(attempt).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(attempt).rejects.toThrow(/#1 "not-an-email", #2 \(number\)/);
+    await expect(checkStatus({ emails: [] })).rejects.toMatchObject({ name: 'ValidationError' });
+    await expect(checkStatus({})).rejects.toThrow(/"emails" must be an array/);
+    expect(stack.gong.stats.calls).toBe(0);
+  });
+
+  it('marks previousValid and changed against the last stored result', async () => {
+    const email = `flip-${Date.now()}@example.com`;
+    const first = await checkStatus({ emails: [email] });
+    expect(first.results[0]).not.toHaveProperty('previousValid');
+    stack.gong.setUser({ email, exists: true, valid: false, userFacingError: 'broken', fixUrl: 'https://fix' });
+
+    const second = await checkStatus({ emails: [email] });
+
+    expect(second.results[0]).toMatchObject({ previousValid: true, changed: true, status: 'INVALID' });
+    const third = await checkStatus({ emails: [email] });
+    expect(third.results[0]).toMatchObject({ previousValid: false, changed: false });
+  });
+
+  it('retries a 429 after Retry-After and a 500 with backoff, losing nothing', async () => {
+    stack.gong.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1 });
+    stack.gong.injectFault({ kind: 'status', status: 500 });
+
+    const report = await checkStatus({ emails: emails(150) });
+
+    expect(report.results).toHaveLength(150);
+    expect(report.failures).toEqual([]);
+    expect(stack.gong.stats.byStatus[429]).toBe(1);
+    expect(stack.gong.stats.byStatus[500]).toBe(1);
+  });
+
+  it('fails only the garbled batch when Gong answers in the wrong shape', async () => {
+    stack.gong.injectFault({ kind: 'garbage' });
+
+    const report = await checkStatus({ emails: emails(150) });
+
+    expect(report.results.length + report.failures.length).toBe(150);
+    expect(report.failures.length === 100 || report.failures.length === 50).toBe(true);
+    expect(new Set(report.failures.map((f) => f.code))).toEqual(new Set(['GONG_BAD_RESPONSE']));
+  });
+
+  it('turns an email Gong left out of its answer into a failure for that email', async () => {
+    const asked = emails(5);
+    stack.gong.injectFault({ kind: 'omit', emails: [asked[2] as string] });
+
+    const report = await checkStatus({ emails: asked });
+
+    expect(report.results.map((r) => r.email)).toEqual(asked.filter((_, i) => i !== 2));
+    expect(report.failures).toEqual([
+      expect.objectContaining({ email: asked[2], code: 'GONG_INCOMPLETE_ANSWER' }),
+    ]);
+  });
+
+  it('gives up on a hanging Gong after its retries, within the timeout budget', async () => {
+    stack.gong.injectFault({ kind: 'hang' }, 4);
+    const started = Date.now();
+
+    const report = await checkStatus({ emails: ['ada@example.com'] });
+
+    expect(report.failures).toEqual([expect.objectContaining({ code: 'GONG_UNAVAILABLE' })]);
+    expect(report.failures[0]?.message).toMatch(/no answer within 500 ms/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('recovers from a dropped connection', async () => {
+    stack.gong.injectFault({ kind: 'reset' });
+    const report = await checkStatus({ emails: ['ada@example.com'] });
+    expect(report.summary.valid).toBe(1);
+  });
+
+  it('fails fast with GONG_RATE_LIMITED when Retry-After outlasts the invocation', async () => {
+    stack.gong.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 3600 });
+    const started = Date.now();
+
+    const report = await checkStatus({ emails: ['ada@example.com'] });
+
+    expect(report.failures).toEqual([
+      expect.objectContaining({ code: 'GONG_RATE_LIMITED', retryAfterSeconds: 3600 }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('says the endpoint is in limited release on 403', async () => {
+    stack.gong.injectFault({ kind: 'status', status: 403 });
+    const report = await checkStatus({ emails: ['ada@example.com'] });
+    expect(report.failures[0]).toMatchObject({ code: 'GONG_FORBIDDEN' });
+    expect(report.failures[0]?.message).toMatch(/limited release/);
+  });
+
+  it('does not retry a 400 (our bug) and keeps Gong requestId in the message', async () => {
+    stack.gong.injectFault({ kind: 'status', status: 400, errors: ['bad emails field'] });
+    const report = await checkStatus({ emails: ['ada@example.com'] });
+    expect(report.failures[0]).toMatchObject({ code: 'GONG_BAD_REQUEST' });
+    expect(report.failures[0]?.message).toMatch(/Gong answered 400 .*requestId \w+.*bad emails field/);
+    expect(stack.gong.stats.calls).toBe(1);
+  });
+
+  it('re-reads a rotated secret once after a 401, and reports GONG_AUTH when it is still refused', async () => {
+    const good = JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret', baseUrl: stack.gong.url });
+    const stale = JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'old-secret', baseUrl: stack.gong.url });
+    stack.secrets.setSecret(GONG_SECRET_ID, stale);
+    try {
+      const refused = await checkStatus({ emails: ['ada@example.com'] });
+      expect(refused.failures[0]).toMatchObject({ code: 'GONG_AUTH' });
+      expect(JSON.stringify(refused)).not.toContain('old-secret');
+
+      stack.secrets.setSecret(GONG_SECRET_ID, good);
+      const rotated = await checkStatus({ emails: ['ada@example.com'] });
+      expect(rotated.summary.valid).toBe(1);
+    } finally {
+      stack.secrets.setSecret(GONG_SECRET_ID, good);
+    }
+  });
+
+  it('names the secret and never its value when the secret is garbled', async () => {
+    stack.secrets.setSecret(GONG_SECRET_ID, '{"accessKey":"AKIA-SHOULD-NOT-LEAK"');
+    try {
+      const report = await checkStatus({ emails: ['ada@example.com'] });
+      expect(report.failures[0]).toMatchObject({ code: 'GONG_CREDENTIALS' });
+      expect(report.failures[0]?.message).toContain(GONG_SECRET_ID);
+      expect(JSON.stringify(report)).not.toContain('AKIA-SHOULD-NOT-LEAK');
+    } finally {
+      stack.secrets.setSecret(
+        GONG_SECRET_ID,
+        JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret', baseUrl: stack.gong.url }),
+      );
+    }
+  });
+});
