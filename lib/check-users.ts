@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from './emails.ts';
-import type { GongClient } from './gong-client.ts';
-import type { HistoryStore } from './history-store.ts';
+import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from './gong-client.ts';
+import type { HistoryStore, LatestResult } from './history-store.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from './report.ts';
 
 export interface CheckOptions {
@@ -26,19 +26,13 @@ export function createCheckUsers(deps: {
   logger: Logger;
 }): CheckUsers {
   const { gong, store, logger } = deps;
-  return async (input, options) => {
-    const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
-    const startedAt = new Date().toISOString();
-    // Reading what we knew overlaps the Gong calls: it is needed only when storing.
-    const [previous, outcome] = await Promise.all([
-      store.getLatestMany(emails),
-      gong.checkEmails(emails, {
-        deadline: options.deadline,
-        ...(options.onBatchDone ? { onBatchDone: options.onBatchDone } : {}),
-      }),
-    ]);
 
-    const results: UserResult[] = outcome.statuses.map(({ answeredAt, ...status }) => {
+  async function storeBatch(
+    statuses: GongUserStatus[],
+    previous: Map<string, LatestResult>,
+    options: CheckOptions,
+  ): Promise<UserResult[]> {
+    const results = statuses.map(({ answeredAt, ...status }) => {
       const before = previous.get(status.email);
       const result: UserResult = {
         ...status,
@@ -51,7 +45,6 @@ export function createCheckUsers(deps: {
       }
       return result;
     });
-
     const unstored = await store.record(results, {
       source: options.source,
       requestId: options.requestId,
@@ -61,13 +54,37 @@ export function createCheckUsers(deps: {
       logger.error('Could not store some results', { count: unstored.size, requestId: options.requestId });
       for (const result of results) if (unstored.has(result.email)) result.stored = false;
     }
+    return results;
+  }
+
+  return async (input, options) => {
+    const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
+    const startedAt = new Date().toISOString();
+    // What we knew is read while the first Gong call is under way; each batch is stored as soon as
+    // Gong answers it, so storing overlaps the paced calls instead of following them all.
+    const previousRead = store.getLatestMany(emails);
+    previousRead.catch(() => undefined);
+    const batches: string[][] = [];
+    for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
+      batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
+    let done = 0;
+    const outcomes = await Promise.all(
+      batches.map(async (batch) => {
+        const outcome = await gong.checkBatch(batch, { deadline: options.deadline });
+        const results = await storeBatch(outcome.statuses, await previousRead, options);
+        options.onBatchDone?.(++done, batches.length);
+        return { results, failures: outcome.failures };
+      }),
+    );
+    const results = outcomes.flatMap((o) => o.results);
+    const failures = outcomes.flatMap((o) => o.failures);
 
     // Report in the order asked, whatever order Gong and the batches finished in.
     const order = new Map(emails.map((email, index) => [email, index]));
     const byOrder = (a: { email: string }, b: { email: string }) =>
       (order.get(a.email) ?? 0) - (order.get(b.email) ?? 0);
     results.sort(byOrder);
-    const failures = [...outcome.failures].sort(byOrder);
+    failures.sort(byOrder);
     if (failures.length > 0) {
       logger.warn('Some emails could not be checked', {
         failed: failures.length,

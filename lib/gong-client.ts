@@ -28,11 +28,8 @@ export interface GongCheckOutcome {
 }
 
 export interface GongClient {
-  /** Asks Gong about every email (any number: batched by 100, paced); every email ends in statuses or failures. */
-  checkEmails(
-    emails: string[],
-    options: { deadline: number; onBatchDone?: (done: number, total: number) => void },
-  ): Promise<GongCheckOutcome>;
+  /** Asks Gong about up to 100 emails in one paced call (with retries); every email ends in statuses or failures. */
+  checkBatch(emails: string[], options: { deadline: number }): Promise<GongCheckOutcome>;
 }
 
 interface GongClientOptions {
@@ -287,24 +284,13 @@ export function createGongClient(options: GongClientOptions): GongClient {
   }
 
   return {
-    async checkEmails(emails, { deadline, onBatchDone }) {
-      const batches: string[][] = [];
-      for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL) {
-        batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
+    async checkBatch(emails, { deadline }) {
+      if (emails.length > MAX_EMAILS_PER_CALL) {
+        throw new RangeError(
+          `a Gong call takes at most ${MAX_EMAILS_PER_CALL} emails (got ${emails.length})`,
+        );
       }
-      let done = 0;
-      // All batches start at once; the pacer spaces the calls, so a bulk check runs at the ceiling.
-      const outcomes = await Promise.all(
-        batches.map(async (batch) => {
-          const outcome = await checkBatch(batch, deadline);
-          onBatchDone?.(++done, batches.length);
-          return outcome;
-        }),
-      );
-      return {
-        statuses: outcomes.flatMap((o) => o.statuses),
-        failures: outcomes.flatMap((o) => o.failures),
-      };
+      return checkBatch(emails, deadline);
     },
   };
 }
