@@ -13,9 +13,13 @@ type Env = Record<string, string | undefined>;
 
 /** AWS clients shared by everything in one container; endpoints come from AWS_ENDPOINT_URL_*. */
 export function createAwsClients() {
-  const dynamo = new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+  const dynamo = () =>
+    new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
   return {
-    db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    db: DynamoDBDocumentClient.from(dynamo(), { marshallOptions: { removeUndefinedValues: true } }),
+    // The pacer's claims are on the Gong calls' critical path: its own connections keep them
+    // from queueing behind a bulk check's history writes.
+    pacerDb: DynamoDBDocumentClient.from(dynamo()),
     secrets: new SecretsManagerClient({}),
   };
 }
@@ -37,12 +41,21 @@ export function wireCore(env: Env = process.env, clients = createAwsClients()) {
           accessKeySecret: config.gong.accessKeySecret,
           baseUrl: config.gong.baseUrl,
         });
+  // One pacer per container for every Gong call, status checks and user listing alike.
+  const pacer = createCallPacer({ db: clients.pacerDb, table: config.table, rps: config.maxRps });
   const gong = createGongClient({
     credentials,
-    pacer: createCallPacer({ db, table: config.table, rps: config.maxRps }),
+    pacer,
     logger,
     timeoutMs: config.gongTimeoutMs,
   });
   const store = createHistoryStore({ db, table: config.table, retentionDays: config.retentionDays });
-  return { config, clients, logger, store, checkUsers: createCheckUsers({ gong, store, logger }) };
+  return {
+    config,
+    clients,
+    logger,
+    store,
+    checkUsers: createCheckUsers({ gong, store, logger }),
+    gongAccess: { credentials, pacer },
+  };
 }

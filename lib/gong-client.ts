@@ -295,7 +295,8 @@ export function createGongClient(options: GongClientOptions): GongClient {
   };
 }
 
-function authorizationOf(credentials: GongCredentials): string {
+/** The Authorization header for the credentials: Basic for an access key pair, Bearer for a token. */
+export function authorizationOf(credentials: GongCredentials): string {
   return credentials.kind === 'bearer'
     ? `Bearer ${credentials.accessToken}`
     : `Basic ${Buffer.from(`${credentials.accessKey}:${credentials.accessKeySecret}`).toString('base64')}`;

@@ -8,6 +8,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { changeEventItem } from './change-log.ts';
 import { ValidationError } from './errors.ts';
 import type { UserResult, UserStatus } from './report.ts';
 
@@ -39,7 +40,10 @@ export interface Page<T> {
 export interface HistoryStore {
   getLatest(email: string): Promise<LatestResult | undefined>;
   getLatestMany(emails: string[]): Promise<Map<string, LatestResult>>;
-  /** Writes a history item per result and moves each latest item forward; returns the emails it could not store. */
+  /**
+   * Writes a history item per result and moves each latest item forward, with a change event for
+   * each user who broke or was fixed; returns the emails it could not store.
+   */
   record(
     results: UserResult[],
     meta: { source: string; requestId: string; previous: Map<string, LatestResult> },
@@ -54,6 +58,7 @@ interface HistoryStoreOptions {
   retentionDays?: number;
   /** Attempts for BatchWrite/BatchGet leftovers (UnprocessedItems) before reporting them. */
   maxAttempts?: number;
+  maxConcurrentWrites?: number;
 }
 
 const STORED_FIELDS = [
@@ -79,6 +84,9 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   const { db, table } = options;
   const retentionSeconds = (options.retentionDays ?? 400) * 86_400;
   const maxAttempts = options.maxAttempts ?? 8;
+  // One bound on writes in flight for the whole store, however many batches store at once:
+  // a bulk check must not queue hundreds of requests ahead of everything else on the client.
+  const writeGate = createGate(options.maxConcurrentWrites ?? 32);
 
   async function writeHistory(items: Record<string, unknown>[], failed: Set<string>): Promise<void> {
     for (let i = 0; i < items.length; i += 25) {
@@ -90,7 +98,9 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
         }
         if (attempt > 1) await sleep(jitteredBackoff(attempt));
         try {
-          const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+          const out = await writeGate(() =>
+            db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
+          );
           pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
         } catch (error: unknown) {
           if (!isThrottle(error)) throw error;
@@ -99,7 +109,8 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     }
   }
 
-  async function writeLatest(item: Record<string, unknown>): Promise<void> {
+  /** True when the item became the latest; false when a newer check got there first. */
+  async function writeLatest(item: Record<string, unknown>): Promise<boolean> {
     try {
       await db.send(
         new PutCommand({
@@ -110,8 +121,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           ExpressionAttributeValues: { ':checkedAt': item.checkedAt },
         }),
       );
+      return true;
     } catch (error: unknown) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 
@@ -161,17 +174,33 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           gsi1sk: `${since}#${result.email}`,
         };
       });
-      await Promise.all([
+      // A change counts only once its result is the latest: a check finishing late changes nothing.
+      const changes: Record<string, unknown>[] = [];
+      const meta = { source, requestId, expiresAt };
+      // Settled, not all: the change events below need every latest write to have finished.
+      await Promise.allSettled([
         writeHistory(history, failed).catch((error: unknown) => {
           for (const item of history) failed.add(item.email);
           throw error;
         }),
-        mapLimit(latest, 16, (item) =>
-          writeLatest(item).catch(() => {
-            failed.add(item.email);
-          }),
+        Promise.all(
+          results.map((result, index) =>
+            writeGate(() => writeLatest(latest[index] as Record<string, unknown>))
+              .then((applied) => {
+                const change = applied && changeEventItem(result, previous.get(result.email), meta);
+                if (change) changes.push(change);
+              })
+              .catch(() => {
+                failed.add(result.email);
+              }),
+          ),
         ),
-      ]).catch(() => undefined);
+      ]);
+      if (changes.length > 0) {
+        await writeHistory(changes, failed).catch(() => {
+          for (const item of changes) failed.add(String(item.email));
+        });
+      }
       return failed;
     },
 
@@ -268,14 +297,36 @@ function isThrottle(error: unknown): boolean {
   );
 }
 
+/** Lets at most `limit` tasks run at once across all its callers; the others wait their turn. */
+export function createGate(limit: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // Hand the place straight to the next waiter, so no newcomer can slip in between.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 /** Runs `fn` over items with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await fn(items[index] as T);
+      results[index] = await fn(items[index] as T, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

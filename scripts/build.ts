@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { build, type BuildOptions, context } from 'esbuild';
+import { type BuildOptions, build, context } from 'esbuild';
+import { boltLambdaOnly } from './bolt-lambda-only.ts';
 import { FUNCTIONS } from './functions.ts';
 
 /** One minified CommonJS bundle per function: the format osls, serverless-offline and Lambda all load. */
@@ -19,6 +20,7 @@ export const buildOptions: BuildOptions = {
   external: [],
   logLevel: 'warning',
   metafile: true,
+  plugins: [boltLambdaOnly],
 };
 
 /** Builds every bundle once, or keeps rebuilding on change with `--watch`. */

@@ -2,4 +2,10 @@
 export const FUNCTIONS: Record<string, string> = {
   api: 'functions/http-api.ts',
   checkStatus: 'functions/check-status.ts',
+  slack: 'functions/slack-command.ts',
+  slackWorker: 'functions/slack-worker.ts',
+  crmWebhook: 'functions/crm-webhook.ts',
+  salesforceOutbound: 'functions/salesforce-outbound.ts',
+  recheckPending: 'functions/recheck-pending.ts',
+  sweep: 'functions/sweep.ts',
 };

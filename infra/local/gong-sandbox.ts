@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,8 @@ export interface SandboxUser {
   userFacingError?: string;
   fixUrl?: string;
   helpUrl?: string;
+  /** `GET /v2/users` lists every known user that exists; `active: false` lists it as deactivated. */
+  active?: boolean;
 }
 
 /** A misbehaviour the sandbox plays instead of (or on top of) a correct answer. */
@@ -36,6 +38,8 @@ export interface GongSandboxOptions {
   accessKeySecret?: string;
   accessToken?: string;
   users?: SandboxUser[];
+  /** Users per `GET /v2/users` page (Gong pages by 100). */
+  usersPageSize?: number;
 }
 
 /** Counters over calls to the status endpoint (admin calls and unknown routes are not counted). */
@@ -52,6 +56,8 @@ export interface SandboxStats {
 export interface GongSandbox {
   url: string;
   stats: SandboxStats;
+  /** Calls to `GET /v2/users` (kept apart from `stats`, which counts the status endpoint only). */
+  usersStats: { calls: number };
   resetStats(): void;
   setUser(user: SandboxUser): void;
   injectFault(fault: SandboxFault, times?: number): void;
@@ -59,6 +65,7 @@ export interface GongSandbox {
 }
 
 export const STATUS_PATH = '/v2/meetings/integration/status';
+export const USERS_PATH = '/v2/users';
 export const MAX_EMAILS_PER_CALL = 100;
 
 // Wording and URL shapes from Gong's API reference for this endpoint (help.gong.io/apidocs,
@@ -120,6 +127,8 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     emailsPerCall: [],
     maxConcurrent: 0,
   };
+  const usersStats = { calls: 0 };
+  const usersPageSize = options.usersPageSize ?? 100;
   const faults: { fault: SandboxFault; remaining: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
@@ -233,11 +242,40 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
       const key = email.toLowerCase();
       if (seen.has(key) || omitted.has(key)) continue;
       seen.add(key);
-      const { email: _known, ...status } = users.get(key) ?? { email, ...userByRule(key) };
+      const { email: _known, active: _active, ...status } = users.get(key) ?? { email, ...userByRule(key) };
       answered.push({ email, ...status });
     }
     stats.emailsPerCall.push(parsed.length);
     return answer(res, 200, { users: shuffle(answered) });
+  };
+
+  // Gong's "List all users": the users the sandbox knows by name that exist, in pages with a cursor.
+  const handleUsersList = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    usersStats.calls += 1;
+    await readBody(req);
+    if (!isAuthorized(req.headers.authorization, basic, bearer)) {
+      return answerError(res, 401, [UNAUTHORIZED]);
+    }
+    const waitSeconds = takeToken();
+    if (waitSeconds > 0) {
+      stats.rateLimited += 1;
+      return answerError(res, 429, [RATE_LIMITED], { 'retry-after': String(waitSeconds) });
+    }
+    const cursor = url.searchParams.get('cursor');
+    const offset = cursor === null ? 0 : decodeOffset(cursor);
+    if (offset === undefined) return answerError(res, 400, ['Invalid cursor']);
+    const listed = [...users.values()].filter((user) => user.exists);
+    const page = listed.slice(offset, offset + usersPageSize);
+    const next = offset + page.length;
+    return answer(res, 200, {
+      records: {
+        totalRecords: listed.length,
+        currentPageSize: page.length,
+        currentPageNumber: Math.floor(offset / usersPageSize),
+        ...(next < listed.length ? { cursor: encodeOffset(next) } : {}),
+      },
+      users: page.map(directoryEntry),
+    });
   };
 
   const handleAdmin = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
@@ -267,12 +305,15 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   };
 
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
     const handling = path.startsWith('/_sandbox/')
       ? handleAdmin(req, res, path)
       : req.method === 'POST' && path === STATUS_PATH
         ? handleStatusCall(req, res)
-        : readBody(req).then(() => sendGongError(res, 404, `No such endpoint: ${req.method} ${path}`));
+        : req.method === 'GET' && path === USERS_PATH
+          ? handleUsersList(req, res, url)
+          : readBody(req).then(() => sendGongError(res, 404, `No such endpoint: ${req.method} ${path}`));
     handling.catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       sendGongError(res, 500, message);
@@ -292,6 +333,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   const sandbox: GongSandbox = {
     url: `http://${host}:${address.port}`,
     stats,
+    usersStats,
     resetStats() {
       // In place, so callers holding `stats` keep seeing live numbers.
       stats.calls = 0;
@@ -300,6 +342,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
       for (const status of Object.keys(stats.byStatus)) delete stats.byStatus[Number(status)];
       stats.emailsPerCall.length = 0;
       stats.maxConcurrent = inFlight;
+      usersStats.calls = 0;
     },
     setUser(user) {
       users.set(user.email.toLowerCase(), { ...user });
@@ -331,6 +374,33 @@ function userByRule(email: string): Omit<SandboxUser, 'email'> {
   if (local.startsWith('unknown')) return { exists: false, valid: false };
   if (domain === 'example.com') return { exists: true, valid: true };
   return { exists: false, valid: false };
+}
+
+// Field names and shapes from Gong's "List all users" (GET /v2/users) reference; the values are made up.
+function directoryEntry(user: SandboxUser) {
+  const local = user.email.slice(0, Math.max(0, user.email.indexOf('@')));
+  const [first = local, last = ''] = local.split(/[._-]/);
+  const title = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  const digest = createHash('sha256').update(user.email.toLowerCase()).digest();
+  return {
+    id: String(digest.readBigUInt64BE() % 10n ** 15n).padStart(15, '1'),
+    emailAddress: user.email,
+    created: '2024-01-15T09:00:00Z',
+    active: user.active ?? true,
+    emailAliases: [],
+    firstName: title(first),
+    lastName: title(last),
+  };
+}
+
+function encodeOffset(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+}
+
+function decodeOffset(cursor: string): number | undefined {
+  const value = parseJson(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const offset = (value as { offset?: unknown } | undefined)?.offset;
+  return typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 ? offset : undefined;
 }
 
 function parseEmails(raw: string): string[] | string {
@@ -493,6 +563,7 @@ async function main(): Promise<void> {
   const sandbox = await startGongSandbox(options);
   console.log(`Gong sandbox listening on ${sandbox.url}`);
   console.log(`  POST ${sandbox.url}${STATUS_PATH}`);
+  console.log(`  GET  ${sandbox.url}${USERS_PATH}`);
   console.log(
     '  GONG_ACCESS_KEY=sandbox-key GONG_ACCESS_KEY_SECRET=sandbox-secret (or Bearer sandbox-token)',
   );

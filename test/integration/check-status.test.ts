@@ -5,7 +5,10 @@ import { GONG_SECRET_ID, loadHandler, startTestStack, type TestStack } from '../
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
 
 const emails = (count: number, prefix = 'rep') =>
-  Array.from({ length: count }, (_, i) => `${prefix}${i}-${Math.random().toString(36).slice(2, 7)}@example.com`);
+  Array.from(
+    { length: count },
+    (_, i) => `${prefix}${i}-${Math.random().toString(36).slice(2, 7)}@example.com`,
+  );
 
 describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB)', () => {
   let stack: TestStack;
@@ -58,7 +61,13 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
     const email = `flip-${Date.now()}@example.com`;
     const first = await checkStatus({ emails: [email] });
     expect(first.results[0]).not.toHaveProperty('previousValid');
-    stack.gong.setUser({ email, exists: true, valid: false, userFacingError: 'broken', fixUrl: 'https://fix' });
+    stack.gong.setUser({
+      email,
+      exists: true,
+      valid: false,
+      userFacingError: 'broken',
+      fixUrl: 'https://fix',
+    });
 
     const second = await checkStatus({ emails: [email] });
 
@@ -146,8 +155,16 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
   });
 
   it('re-reads a rotated secret once after a 401, and reports GONG_AUTH when it is still refused', async () => {
-    const good = JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret', baseUrl: stack.gong.url });
-    const stale = JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'old-secret', baseUrl: stack.gong.url });
+    const good = JSON.stringify({
+      accessKey: 'sandbox-key',
+      accessKeySecret: 'sandbox-secret',
+      baseUrl: stack.gong.url,
+    });
+    const stale = JSON.stringify({
+      accessKey: 'sandbox-key',
+      accessKeySecret: 'old-secret',
+      baseUrl: stack.gong.url,
+    });
     stack.secrets.setSecret(GONG_SECRET_ID, stale);
     try {
       const refused = await checkStatus({ emails: ['ada@example.com'] });
@@ -172,7 +189,11 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
     } finally {
       stack.secrets.setSecret(
         GONG_SECRET_ID,
-        JSON.stringify({ accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret', baseUrl: stack.gong.url }),
+        JSON.stringify({
+          accessKey: 'sandbox-key',
+          accessKeySecret: 'sandbox-secret',
+          baseUrl: stack.gong.url,
+        }),
       );
     }
   });

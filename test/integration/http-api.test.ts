@@ -57,8 +57,14 @@ describe('api (built bundle, HTTP API payload v2)', () => {
       [post(JSON.stringify({ emails: ['ok@example.com', 'nope'] })), /#1 "nope"/],
       [post(JSON.stringify({ emails: [] })), /empty/],
       [post(JSON.stringify({ nothing: true })), /"emails" must be an array/],
-      [post(JSON.stringify({ emails: Array.from({ length: 1001 }, (_, i) => `u${i}@example.com`) })), /1001 .* 1000/],
-      [get('/v1/users/ada@example.com/history', { limit: '0' }), /"limit" must be a whole number from 1 to 100/],
+      [
+        post(JSON.stringify({ emails: Array.from({ length: 1001 }, (_, i) => `u${i}@example.com`) })),
+        /1001 .* 1000/,
+      ],
+      [
+        get('/v1/users/ada@example.com/history', { limit: '0' }),
+        /"limit" must be a whole number from 1 to 100/,
+      ],
       [get('/v1/users/ada@example.com/history', { cursor: 'Zm9v' }), /"cursor" is not a cursor/],
       [get('/v1/users/not-an-email'), /not an email address/],
       [get('/v1/users', { status: 'BROKEN' }), /"status" must be one of OK, INVALID, NOT_IN_GONG/],
@@ -72,7 +78,9 @@ describe('api (built bundle, HTTP API payload v2)', () => {
   });
 
   it('answers 413 to a body over 1 MB without calling Gong', async () => {
-    const response = await post(JSON.stringify({ emails: ['ada@example.com'], pad: 'x'.repeat(1024 * 1024) }));
+    const response = await post(
+      JSON.stringify({ emails: ['ada@example.com'], pad: 'x'.repeat(1024 * 1024) }),
+    );
     expect(response.statusCode).toBe(413);
     expect(body(response).error.code).toBe('BODY_TOO_LARGE');
     expect(stack.gong.stats.calls).toBe(0);
@@ -109,7 +117,9 @@ describe('api (built bundle, HTTP API payload v2)', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = body(await get('/v1/users', { status: 'INVALID', limit: '1', ...(cursor ? { cursor } : {}) }));
+      const page = body(
+        await get('/v1/users', { status: 'INVALID', limit: '1', ...(cursor ? { cursor } : {}) }),
+      );
       for (const item of page.items) {
         expect(item).toMatchObject({ status: 'INVALID', since: expect.any(String) });
         seen.push(item.email);

@@ -3,8 +3,12 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { type GongSandbox, type GongSandboxOptions, startGongSandbox } from '../../infra/local/gong-sandbox.ts';
 import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
+import {
+  type GongSandbox,
+  type GongSandboxOptions,
+  startGongSandbox,
+} from '../../infra/local/gong-sandbox.ts';
 import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts';
 import { ensureTable } from '../../infra/local/table.ts';
 
@@ -30,7 +34,10 @@ let tableCounter = 0;
 
 /** Starts a DynamoDB server (table from infra/table.yml), the Gong sandbox and a Secrets Manager stand-in. */
 export async function startTestStack(options: { gong?: GongSandboxOptions } = {}): Promise<TestStack> {
-  const [dynamo, gong] = await Promise.all([startLocalDynamo({ engine: DYNAMO_ENGINE }), startGongSandbox(options.gong)]);
+  const [dynamo, gong] = await Promise.all([
+    startLocalDynamo({ engine: DYNAMO_ENGINE }),
+    startGongSandbox(options.gong),
+  ]);
   const secrets = await startSecretsManager({
     secrets: {
       [GONG_SECRET_ID]: JSON.stringify({
@@ -82,7 +89,8 @@ export function loadHandler<E = unknown, R = unknown>(
   const path = resolve('dist', `${name}.js`);
   delete require.cache[path];
   for (const key of Object.keys(process.env)) {
-    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AWS_ENDPOINT_URL)/.test(key)) delete process.env[key];
+    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AWS_ENDPOINT_URL)/.test(key))
+      delete process.env[key];
   }
   Object.assign(process.env, env);
   const { handler } = require(path) as { handler: (event: E, context: Context) => Promise<R> };
@@ -90,7 +98,10 @@ export function loadHandler<E = unknown, R = unknown>(
 }
 
 /** A Lambda context with the fields our handlers use; the remaining time counts down from `timeoutMs`. */
-export function lambdaContext(name: string, overrides: Partial<Context> & { timeoutMs?: number } = {}): Context {
+export function lambdaContext(
+  name: string,
+  overrides: Partial<Context> & { timeoutMs?: number } = {},
+): Context {
   const { timeoutMs = 30_000, ...rest } = overrides;
   const deadline = Date.now() + timeoutMs;
   return {

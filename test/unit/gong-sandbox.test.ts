@@ -229,7 +229,7 @@ describe('startGongSandbox', () => {
     it('returns 404 in Gong error shape for an unknown path or method', async () => {
       const target = await start();
 
-      const path = await fetch(`${target.url}/v2/users`, { headers: { authorization: BASIC } });
+      const path = await fetch(`${target.url}/v2/calls`, { headers: { authorization: BASIC } });
       const method = await fetch(`${target.url}${STATUS}`, { headers: { authorization: BASIC } });
 
       expect(path.status).toBe(404);

@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { readCrmWebhookSecret } from '../lib/crm/config.ts';
+import { createCrmWebhook, IDEMPOTENCY_NAME } from '../lib/crm/crm-webhook.ts';
+import { createIdempotencyStore } from '../lib/crm/idempotency-store.ts';
+import { createNewUserCheck } from '../lib/crm/new-user-check.ts';
+import { createPendingStore } from '../lib/crm/pending-store.ts';
+import { secretSourceOf } from '../lib/crm/secret-field.ts';
+import { deadlineOf } from '../lib/deadline.ts';
+import { httpErrors, json, rawBody } from '../lib/http.ts';
+import { wireCore } from './wiring.ts';
+
+const core = wireCore();
+const { db, secrets } = core.clients;
+const webhook = createCrmWebhook({
+  secret: secretSourceOf(readCrmWebhookSecret(process.env), secrets),
+  checkNewUsers: createNewUserCheck({
+    checkUsers: core.checkUsers,
+    pending: createPendingStore({ db, table: core.config.table }),
+  }),
+  // Powertools marshals its own items, so it takes the plain client rather than the document client.
+  persistence: createIdempotencyStore({
+    client: new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+    table: core.config.table,
+    name: IDEMPOTENCY_NAME,
+  }),
+});
+
+/** `POST /webhooks/crm/user-created`: a Standard Webhooks `user.created` delivery → 200 with the user's result. */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .before((request) => core.logger.addContext(request.context))
+  .use(httpErrors(core.logger))
+  .handler(async (event, context) => {
+    const answer = await webhook.receive(
+      { body: rawBody(event), headers: event.headers ?? {} },
+      { context, deadline: deadlineOf(context) },
+    );
+    return json(200, answer);
+  });

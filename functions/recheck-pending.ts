@@ -1,0 +1,22 @@
+import type { Context } from 'aws-lambda';
+import { createPendingStore } from '../lib/crm/pending-store.ts';
+import { createRecheckPending, type RecheckSummary, recheckWindowFrom } from '../lib/crm/recheck-pending.ts';
+import { deadlineOf } from '../lib/deadline.ts';
+import { wireCore } from './wiring.ts';
+
+const core = wireCore();
+const recheck = createRecheckPending({
+  pending: createPendingStore({ db: core.clients.db, table: core.config.table }),
+  checkUsers: core.checkUsers,
+  logger: core.logger,
+});
+
+/** EventBridge schedule (or by hand, `{"all"?, "asOf"?}`): re-checks the due CRM users Gong did not know yet. */
+export async function handler(event: unknown, context: Context): Promise<RecheckSummary> {
+  core.logger.addContext(context);
+  return recheck({
+    ...recheckWindowFrom(event),
+    requestId: context.awsRequestId,
+    deadline: deadlineOf(context),
+  });
+}

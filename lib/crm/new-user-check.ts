@@ -1,0 +1,33 @@
+import type { CheckOptions, CheckUsers } from '../check-users.ts';
+import { HttpError } from '../errors.ts';
+import { assertGongAnswered } from '../http.ts';
+import type { CheckReport } from '../report.ts';
+import type { PendingStore } from './pending-store.ts';
+
+export interface NewUserCheck {
+  report: CheckReport;
+  /** The users Gong did not know yet, now queued for re-checks. */
+  pending: string[];
+}
+
+/** Checks users a CRM just created; throws (so the sender retries) unless every answer was stored. */
+export type CheckNewUsers = (emails: string[], options: CheckOptions) => Promise<NewUserCheck>;
+
+/**
+ * Builds the CRM intake: check the new users, and remember the ones Gong does not know yet —
+ * a brand-new CRM user often reaches Gong minutes or hours later — for scheduled re-checks.
+ */
+export function createNewUserCheck(deps: { checkUsers: CheckUsers; pending: PendingStore }): CheckNewUsers {
+  return async (emails, options) => {
+    // Gong failing for everyone is a 502/503: the sender's retry is the right re-try.
+    const report = assertGongAnswered(await deps.checkUsers(emails, options));
+    if (report.results.some((result) => result.stored === false)) {
+      throw new HttpError(503, 'STORE_FAILED', 'Could not store the check result; deliver the event again', {
+        headers: { 'retry-after': '30' },
+      });
+    }
+    const pending = report.results.filter((result) => !result.exists).map((result) => result.email);
+    if (pending.length > 0) await deps.pending.add(pending, { source: options.source, at: new Date() });
+    return { report, pending };
+  };
+}

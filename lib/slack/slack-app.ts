@@ -1,0 +1,142 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+// Deep imports: Bolt's index also loads the Express receiver (express and its body parsers) that we never use.
+import App from '@slack/bolt/dist/App';
+import AwsLambdaReceiver from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
+import type { LogLevel } from '@slack/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { HttpError } from '../errors.ts';
+import { rawBody } from '../http.ts';
+import { LINK_ACTION_PREFIXES } from './blocks.ts';
+import type { SlackCredentialSource } from './credentials.ts';
+import type { AckReply, SlashCommand } from './hand-off.ts';
+import { SlackSignatureError, verifySlackRequest } from './verify-request.ts';
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+interface SlackAppOptions {
+  credentials: SlackCredentialSource;
+  /** Web API base for Bolt's client (SLACK_API_URL). */
+  apiUrl: string;
+  /** Answers a slash command; its reply becomes the ack's body. */
+  onCommand: (command: SlashCommand, requestId: string) => Promise<AckReply>;
+  logger: Logger;
+}
+
+const LINK_ACTION = new RegExp(`^(${LINK_ACTION_PREFIXES.join('|')}):`);
+
+/**
+ * The `slack` function's 2-argument Lambda handler: our v0 signature check (both sides of the
+ * 5-minute window) in front of a Bolt app on its AWS Lambda receiver. Bolt needs the signing secret
+ * when the app is built, so the app is built on the first request from the cached secret, and
+ * rebuilt only if the secret rotated.
+ */
+export function createSlackApp(options: SlackAppOptions): Handler {
+  const { logger } = options;
+  let built: { signingSecret: string; handle: Handler } | undefined;
+
+  return async (event, context) => {
+    let credentials: Awaited<ReturnType<SlackCredentialSource>>;
+    let body: string;
+    try {
+      credentials = await options.credentials();
+      body = rawBody(event);
+    } catch (error: unknown) {
+      if (error instanceof HttpError) return { statusCode: error.statusCode, body: '' };
+      logger.error('Slack request not served', { error: error instanceof Error ? error : String(error) });
+      return { statusCode: 500, body: '' };
+    }
+    try {
+      verifySlackRequest({
+        signingSecret: credentials.signingSecret,
+        rawBody: body,
+        timestamp: header(event, 'x-slack-request-timestamp'),
+        signature: header(event, 'x-slack-signature'),
+      });
+    } catch (error: unknown) {
+      if (!(error instanceof SlackSignatureError)) throw error;
+      logger.warn('Refused a Slack request', { reason: error.message });
+      return { statusCode: 401, body: '' };
+    }
+    if (built?.signingSecret !== credentials.signingSecret) {
+      built = { signingSecret: credentials.signingSecret, handle: buildBoltHandler(credentials, options) };
+    }
+    // Bolt decodes base64 bodies as ASCII and matches the content type exactly: give it the text we verified.
+    const contentType = header(event, 'content-type') ?? '';
+    const normalised: APIGatewayProxyEventV2 & { lambdaRequestId: string } = {
+      ...event,
+      body,
+      isBase64Encoded: false,
+      headers: {
+        ...Object.fromEntries(
+          Object.entries(event.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-type'),
+        ),
+        'content-type': contentType.startsWith('application/x-www-form-urlencoded')
+          ? 'application/x-www-form-urlencoded'
+          : contentType,
+      },
+      lambdaRequestId: context.awsRequestId,
+    };
+    return built.handle(normalised, context);
+  };
+}
+
+function buildBoltHandler(
+  credentials: { signingSecret: string; botToken: string },
+  options: SlackAppOptions,
+): Handler {
+  const logger = boltLogger(options.logger);
+  const receiver = new AwsLambdaReceiver({
+    signingSecret: credentials.signingSecret,
+    logger,
+    customPropertiesExtractor: (event) => ({
+      requestId: String((event as { lambdaRequestId?: unknown }).lambdaRequestId ?? 'unknown'),
+    }),
+  });
+  const app = new App({
+    receiver,
+    logger,
+    // A fixed authorization: Bolt never calls auth.test (a round trip on every cold start, and it hangs offline).
+    authorize: async () => ({ botToken: credentials.botToken }),
+    clientOptions: { slackApiUrl: options.apiUrl },
+    ignoreSelf: false,
+    convoStore: false,
+  });
+  // Whatever the command is called in the workspace (`/gong-status`, `/gong-status-dev`), this endpoint serves only ours.
+  app.command(/.+/, async ({ command, ack, context }) => {
+    const reply = await options.onCommand(command, String(context.requestId ?? 'unknown'));
+    await ack(reply);
+  });
+  // Link buttons open their URL in the browser and still post block_actions here; an ack keeps Slack from showing a warning.
+  app.action(LINK_ACTION, async ({ ack }) => {
+    await ack();
+  });
+  app.error(async (error) => {
+    options.logger.error('Bolt listener failed', { error });
+  });
+  const handle = receiver.toHandler();
+  return (event, context) => handle(event as Parameters<typeof handle>[0], context) as ReturnType<Handler>;
+}
+
+function header(event: Pick<APIGatewayProxyEventV2, 'headers'>, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
+}
+
+/** Bolt's logger interface onto ours. Debug is dropped: Bolt's debug lines print whole request bodies. */
+function boltLogger(logger: Logger) {
+  const text = (parts: unknown[]) =>
+    parts.map((part) => (typeof part === 'string' ? part : String(part))).join(' ');
+  return {
+    debug: () => undefined,
+    info: (...parts: unknown[]) => logger.info(text(parts)),
+    warn: (...parts: unknown[]) => logger.warn(text(parts)),
+    error: (...parts: unknown[]) => logger.error(text(parts)),
+    setLevel: () => undefined,
+    getLevel: () => 'info' as LogLevel,
+    setName: () => undefined,
+  };
+}
