@@ -3,12 +3,12 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { readCrmWebhookSecret } from '../lib/crm/config.ts';
 import { createCrmWebhook, IDEMPOTENCY_NAME } from '../lib/crm/crm-webhook.ts';
-import { createIdempotencyStore } from '../lib/crm/idempotency-store.ts';
 import { createNewUserCheck } from '../lib/crm/new-user-check.ts';
 import { createPendingStore } from '../lib/crm/pending-store.ts';
 import { secretSourceOf } from '../lib/crm/secret-field.ts';
 import { deadlineOf } from '../lib/deadline.ts';
 import { httpErrors, json, rawBody } from '../lib/http.ts';
+import { createIdempotencyStore } from '../lib/idempotency-store.ts';
 import { wireCore } from './wiring.ts';
 
 const core = wireCore();
@@ -19,7 +19,6 @@ const webhook = createCrmWebhook({
     checkUsers: core.checkUsers,
     pending: createPendingStore({ db, table: core.config.table }),
   }),
-  // Powertools marshals its own items, so it takes the plain client rather than the document client.
   persistence: createIdempotencyStore({
     client: new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
     table: core.config.table,

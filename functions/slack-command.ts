@@ -9,7 +9,12 @@ import { createSlackApp } from '../lib/slack/slack-app.ts';
 // Wired once per container. No table and no Gong here: the ack path only verifies, parses and hands off.
 const config = readSlackConfig(process.env);
 const startWorker = invokeWorkerAsync({
-  lambda: new LambdaClient({}),
+  // Slack gives up on the ack after 3 s: a slow or retried invoke must fail fast into the "try again"
+  // ack rather than silently miss it (the SDK's defaults are no timeout and 3 attempts).
+  lambda: new LambdaClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
+  }),
   functionName: requireEnv(process.env, 'SLACK_WORKER_FUNCTION'),
 });
 

@@ -1,8 +1,8 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { deadlineOf } from '../lib/deadline.ts';
+import { createIdempotencyStore } from '../lib/idempotency-store.ts';
 import { readSlackConfig, slackCredentials } from '../lib/slack/credentials.ts';
 import { createSlackApi, postToResponseUrl } from '../lib/slack/web-api.ts';
 import { createSlackWorker, parseSlackJob } from '../lib/slack/worker.ts';
@@ -18,19 +18,15 @@ const work = createSlackWorker({
     baseUrl: slackConfig.apiUrl,
     botToken: async () => (await credentials()).botToken,
   }),
-  respond: (url, message) => postToResponseUrl(url, message),
+  respond: (url, message) => postToResponseUrl(url, message, { origins: slackConfig.responseOrigins }),
   logger: core.logger,
 });
 
 // One answer per command: a redelivered invocation with the same trigger_id returns the stored outcome.
-// A fixed partition (not the stage-specific function name) so infra/roles.yml can name it.
-const persistenceStore = new DynamoDBPersistenceLayer({
-  tableName: core.config.table,
-  keyAttr: 'pk',
-  sortKeyAttr: 'sk',
-  staticPkValue: 'idempotency#slackWorker',
-  expiryAttr: 'expiresAt',
-  awsSdkV3Client: new DynamoDBClient({}),
+const persistenceStore = createIdempotencyStore({
+  client: new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+  table: core.config.table,
+  name: 'slackWorker',
 });
 
 /** Async invoke from `slack`: runs the command's work and answers through its response_url. */

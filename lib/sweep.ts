@@ -6,7 +6,7 @@ import { describeError } from './errors.ts';
 import { MAX_EMAILS_PER_CALL } from './gong-client.ts';
 import { type GongDirectory, GongDirectoryError } from './gong-users.ts';
 import { type HistoryStore, mapLimit } from './history-store.ts';
-import type { CheckReport, UserStatus } from './report.ts';
+import type { UserStatus } from './report.ts';
 import type { SweepNotifier } from './sweep-notifier.ts';
 import type { SweepRun, SweepStore } from './sweep-store.ts';
 
@@ -100,17 +100,9 @@ export function createSweep(deps: SweepDeps) {
   /** Runs one chunk's checks; true when the position may move past these users. */
   async function checkChunk(run: SweepRun, emails: string[], requestId: string, deadline: number) {
     if (emails.length === 0) return true;
-    // One check per Gong call's worth of emails, all at once: the pacer spaces the calls, and each
-    // batch is stored as soon as Gong answers it, while later batches still wait for their slots.
-    const batches: string[][] = [];
-    for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL) {
-      batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
-    }
-    const reports: CheckReport[] = await Promise.all(
-      batches.map((batch) => deps.checkUsers(batch, { source: 'sweep', requestId, deadline })),
-    );
-    const results = reports.flatMap((report) => report.results);
-    const failures = reports.flatMap((report) => report.failures);
+    // One check for the whole chunk: its batches are paced at the ceiling, and each is stored as
+    // soon as Gong answers it.
+    const { results, failures } = await deps.checkUsers(emails, { source: 'sweep', requestId, deadline });
     run.checked += results.filter((result) => result.stored !== false).length;
     const fatal = failures.find((failure) => FATAL.has(failure.code));
     if (fatal) throw new SweepAbortedError(`Sweep stopped: ${fatal.message} (${fatal.code})`);

@@ -77,7 +77,7 @@ async function startAll(): Promise<void> {
   }
   abort.signal.throwIfAborted();
 
-  const started_ = Date.now();
+  const startedAt = Date.now();
   // The build and the servers do not depend on each other; serverless-offline loads a bundle only
   // when its function is first called, which the readiness probe does after the build.
   const serve = async () => {
@@ -138,7 +138,7 @@ async function startAll(): Promise<void> {
     services,
     envFile,
     dataDir: settings.dataDir,
-    seconds: (Date.now() - started_) / 1000,
+    seconds: (Date.now() - startedAt) / 1000,
   });
   offline.passThrough();
 }

@@ -1,4 +1,4 @@
-import { numberEnv } from '../config.ts';
+import { numberEnv, requireEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretSetting } from './secret-field.ts';
 
@@ -25,9 +25,7 @@ export interface SalesforceConfig {
 
 /** The Salesforce outbound-message door's settings: SALESFORCE_ORG_ID and SALESFORCE_SECRET_ID or SALESFORCE_TOKEN. */
 export function readSalesforceConfig(env: Env): SalesforceConfig {
-  const raw = env.SALESFORCE_ORG_ID?.trim();
-  if (!raw) throw new ConfigError('Environment variable SALESFORCE_ORG_ID is required');
-  const ids = raw
+  const ids = requireEnv(env, 'SALESFORCE_ORG_ID')
     .split(',')
     .map((id) => id.trim())
     .filter((id) => id !== '');

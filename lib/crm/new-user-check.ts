@@ -6,7 +6,7 @@ import type { PendingStore } from './pending-store.ts';
 
 export interface NewUserCheck {
   report: CheckReport;
-  /** The users Gong did not know yet, now queued for re-checks. */
+  /** The users Gong did not know yet, or gave no answer for, now queued for re-checks. */
   pending: string[];
 }
 
@@ -26,7 +26,12 @@ export function createNewUserCheck(deps: { checkUsers: CheckUsers; pending: Pend
         headers: { 'retry-after': '30' },
       });
     }
-    const pending = report.results.filter((result) => !result.exists).map((result) => result.email);
+    // A partial failure is still acknowledged (Salesforce will not resend the message): the users
+    // Gong gave no answer for join the re-checks, or they would be lost.
+    const pending = [
+      ...report.results.filter((result) => !result.exists).map((result) => result.email),
+      ...report.failures.map((failure) => failure.email),
+    ];
     if (pending.length > 0) await deps.pending.add(pending, { source: options.source, at: new Date() });
     return { report, pending };
   };

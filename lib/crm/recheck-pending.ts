@@ -1,11 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '../check-users.ts';
 import { ValidationError } from '../errors.ts';
+import { MAX_EMAILS_PER_CALL } from '../gong-client.ts';
 import { mapLimit } from '../history-store.ts';
 import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from './pending-store.ts';
 
-/** Gong's cap per call: one page of due users is one Gong call. */
-const BATCH = 100;
 /** Don't start a batch with less time than one Gong call with its retries may need. */
 const MIN_TIME_FOR_BATCH_MS = 15_000;
 
@@ -57,7 +56,11 @@ export function createRecheckPending(deps: {
         summary.done = false;
         break;
       }
-      const page = await deps.pending.listDue(dueBy, { limit: BATCH, ...(cursor ? { cursor } : {}) });
+      // One page of due users is one Gong call.
+      const page = await deps.pending.listDue(dueBy, {
+        limit: MAX_EMAILS_PER_CALL,
+        ...(cursor ? { cursor } : {}),
+      });
       cursor = page.cursor;
       if (page.items.length === 0) continue;
       const byEmail = new Map(page.items.map((user) => [user.email, user]));

@@ -16,12 +16,17 @@ export interface SlackCredentials {
 /** Gives the current credentials, cached per container. */
 export type SlackCredentialSource = () => Promise<SlackCredentials>;
 
+/** Where Slack's response_urls live (commercial and GovSlack). */
+const SLACK_RESPONSE_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
+
 /** Where the Slack credentials come from, and where the Web API lives. */
 export interface SlackConfig {
   credentials:
     | { kind: 'secret'; secretId: string; maxAgeSeconds: number }
     | { kind: 'env'; signingSecret: string; botToken: string };
   apiUrl: string;
+  /** The only origins the worker posts a response_url answer to: Slack's, and SLACK_API_URL's (a local stand-in). */
+  responseOrigins: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -47,7 +52,11 @@ export function readSlackConfig(env: Env): SlackConfig {
     throw new ConfigError('Environment variable SLACK_API_URL must be an absolute URL');
   }
   // The Web API method name is appended to the base: it must end in a slash.
-  return { credentials, apiUrl: parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/` };
+  return {
+    credentials,
+    apiUrl: parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`,
+    responseOrigins: [...SLACK_RESPONSE_ORIGINS, parsed.origin],
+  };
 }
 
 const secretSchema = z.object({ signingSecret: z.string().min(1), botToken: z.string().min(1) });

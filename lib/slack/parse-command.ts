@@ -18,7 +18,8 @@ export type ParsedCommand =
 // A Slack-escaped token (`<@U123|name>`, `<mailto:a@x.com|a@x.com>`, `<#C1|general>`) stays one token
 // even if its label has spaces; anything else splits on whitespace, commas and semicolons.
 const TOKEN = /<[^>]*>|[^\s,;]+/g;
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+/** A Slack user id: U…, or W… for Enterprise Grid. */
+export const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /** Parses the slash command's text; throws ValidationError (its message is shown to the caller) when nothing usable is in it. */
 export function parseCommand(text: string): ParsedCommand {

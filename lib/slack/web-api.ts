@@ -114,13 +114,18 @@ export function createSlackApi(options: SlackApiOptions): SlackApi {
 
 /**
  * Posts a reply to a slash command's response_url (valid 30 minutes, 5 posts). Ephemeral unless told:
- * only the caller sees it, as with the ack.
+ * only the caller sees it, as with the ack. Only `origins` are posted to: the URL arrives in the job,
+ * and the worker must not become a way to make requests anywhere else.
  */
 export async function postToResponseUrl(
   responseUrl: string,
   message: SlackMessage & { response_type?: 'ephemeral' | 'in_channel'; replace_original?: boolean },
-  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+  options: { origins: readonly string[]; fetch?: typeof fetch; timeoutMs?: number },
 ): Promise<void> {
+  const origin = originOf(responseUrl);
+  if (!options.origins.includes(origin)) {
+    throw new Error(`Not posting to response_url at ${origin}: not one of Slack's origins`);
+  }
   const fetchFn = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
@@ -128,6 +133,8 @@ export async function postToResponseUrl(
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+      // A redirect would lead the post off the allowed origins.
+      redirect: 'error',
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
     });
   } catch (error: unknown) {
@@ -139,4 +146,12 @@ export async function postToResponseUrl(
   // Slack answers 200 "ok", or 404 with `expired_url` / `used_url` (and 400 `invalid_blocks`…).
   if (!response.ok)
     throw new SlackApiError('response_url', text.trim().slice(0, 60) || `http_${response.status}`);
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'null';
+  }
 }

@@ -13,13 +13,13 @@ import {
   buildNoteMessage,
   buildTeamMessage,
 } from './blocks.ts';
-import { MAX_USERS_PER_COMMAND, type Target } from './parse-command.ts';
+import { MAX_USERS_PER_COMMAND, type Target, USER_ID } from './parse-command.ts';
 import { summariseTeam } from './team-summary.ts';
 import { type SlackApi, SlackApiError, type SlackMessage } from './web-api.ts';
 
 const targetSchema = z.union([
   z.object({ kind: z.literal('email'), email: z.string().refine((value) => isEmail(normaliseEmail(value))) }),
-  z.object({ kind: z.literal('user'), userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/) }),
+  z.object({ kind: z.literal('user'), userId: z.string().regex(USER_ID) }),
 ]);
 
 const jobSchema = z.object({

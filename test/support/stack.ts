@@ -33,9 +33,11 @@ export interface TestStack {
 let tableCounter = 0;
 
 /** Starts a DynamoDB server (table from infra/table.yml), the Gong sandbox and a Secrets Manager stand-in. */
-export async function startTestStack(options: { gong?: GongSandboxOptions } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { gong?: GongSandboxOptions; lowPriorityDynamo?: boolean } = {},
+): Promise<TestStack> {
   const [dynamo, gong] = await Promise.all([
-    startLocalDynamo({ engine: DYNAMO_ENGINE }),
+    startLocalDynamo({ engine: DYNAMO_ENGINE, lowPriority: options.lowPriorityDynamo ?? false }),
     startGongSandbox(options.gong),
   ]);
   const secrets = await startSecretsManager({

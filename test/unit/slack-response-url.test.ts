@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { readSlackConfig } from '../../lib/slack/credentials.ts';
+import { postToResponseUrl } from '../../lib/slack/web-api.ts';
+
+describe('postToResponseUrl', () => {
+  const env = { SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb-1' };
+
+  function recordingFetch() {
+    const urls: string[] = [];
+    const fetch = (async (url: string | URL | Request) => {
+      urls.push(String(url));
+      return new Response('ok', { status: 200 });
+    }) as typeof globalThis.fetch;
+    return { urls, fetch };
+  }
+
+  it("posts to Slack's hooks host", async () => {
+    const { urls, fetch } = recordingFetch();
+    const { responseOrigins } = readSlackConfig(env);
+
+    await postToResponseUrl(
+      'https://hooks.slack.com/commands/T1/2/abc',
+      { text: 'hi' },
+      {
+        origins: responseOrigins,
+        fetch,
+      },
+    );
+
+    expect(urls).toEqual(['https://hooks.slack.com/commands/T1/2/abc']);
+  });
+
+  it('posts to the origin of SLACK_API_URL, where a local stand-in serves response URLs', async () => {
+    const { urls, fetch } = recordingFetch();
+    const { responseOrigins } = readSlackConfig({ ...env, SLACK_API_URL: 'http://127.0.0.1:3011/api/' });
+
+    await postToResponseUrl(
+      'http://127.0.0.1:3011/responses/r1',
+      { text: 'hi' },
+      {
+        origins: responseOrigins,
+        fetch,
+      },
+    );
+
+    expect(urls).toHaveLength(1);
+  });
+
+  it.each([
+    ['another host', 'https://169.254.169.254/latest/meta-data/'],
+    ['a look-alike host', 'https://hooks.slack.com.evil.example/x'],
+    ['plain http to Slack', 'http://hooks.slack.com/commands/T1/2/abc'],
+    ['not a URL', 'hooks.slack.com/commands'],
+  ])('throws and sends nothing for %s', async (_case, url) => {
+    const { urls, fetch } = recordingFetch();
+    const { responseOrigins } = readSlackConfig(env);
+
+    await expect(postToResponseUrl(url, { text: 'hi' }, { origins: responseOrigins, fetch })).rejects.toThrow(
+      "not one of Slack's origins",
+    );
+    expect(urls).toHaveLength(0);
+  });
+});
