@@ -49,7 +49,12 @@ export function wireCore(env: Env = process.env, clients = createAwsClients()) {
     logger,
     timeoutMs: config.gongTimeoutMs,
   });
-  const store = createHistoryStore({ db, table: config.table, retentionDays: config.retentionDays });
+  const store = createHistoryStore({
+    db,
+    table: config.table,
+    retentionDays: config.retentionDays,
+    onWriteError: (error) => logger.error('DynamoDB write failed', { error: error as Error }),
+  });
   return {
     config,
     clients,

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { type CallPacer, SlotUnavailableError } from './call-pacer.ts';
 import type { GongCredentialSource, GongCredentials } from './gong-credentials.ts';
 import type { CheckFailure } from './report.ts';
@@ -46,25 +46,25 @@ interface GongClientOptions {
   backoffBaseMs?: number;
 }
 
-const optionalText = z
-  .string()
-  .nullish()
-  .transform((value) => value ?? undefined);
+const optionalText = z.pipe(
+  z.nullish(z.string()),
+  z.transform((value) => value ?? undefined),
+);
 const answerSchema = z.object({
-  requestId: z.string().optional(),
+  requestId: z.optional(z.string()),
   users: z.array(
     z.object({
       email: z.string(),
       exists: z.boolean(),
       // Gong may leave `valid` out for users it does not know.
-      valid: z.boolean().optional(),
+      valid: z.optional(z.boolean()),
       userFacingError: optionalText,
       fixUrl: optionalText,
       helpUrl: optionalText,
     }),
   ),
 });
-const errorSchema = z.object({ requestId: z.string().optional(), errors: z.array(z.string()).optional() });
+const errorSchema = z.object({ requestId: z.optional(z.string()), errors: z.optional(z.array(z.string())) });
 
 type Attempt =
   | { kind: 'answer'; body: unknown; gongRequestId: string }

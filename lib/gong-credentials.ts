@@ -1,6 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { ConfigError } from './errors.ts';
 
 export const DEFAULT_GONG_BASE_URL = 'https://api.gong.io';
@@ -13,9 +13,10 @@ export type GongCredentials =
 /** Gives the current credentials; `forceFetch` re-reads the secret (after a 401: it may have rotated). */
 export type GongCredentialSource = (options?: { forceFetch?: boolean }) => Promise<GongCredentials>;
 
+const nonEmpty = z.string().check(z.minLength(1));
 const secretSchema = z.union([
-  z.object({ accessKey: z.string().min(1), accessKeySecret: z.string().min(1), baseUrl: z.url().optional() }),
-  z.object({ accessToken: z.string().min(1), baseUrl: z.url() }),
+  z.object({ accessKey: nonEmpty, accessKeySecret: nonEmpty, baseUrl: z.optional(z.url()) }),
+  z.object({ accessToken: nonEmpty, baseUrl: z.url() }),
 ]);
 
 /** Parses the secret's JSON; errors name the secret and the fields, never the value. */

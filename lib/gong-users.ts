@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { type CallPacer, SlotUnavailableError } from './call-pacer.ts';
 import { isEmail, normaliseEmail } from './emails.ts';
 import { authorizationOf, parseRetryAfter } from './gong-client.ts';
@@ -33,9 +33,11 @@ export interface GongDirectory {
 }
 
 const pageSchema = z.object({
-  requestId: z.string().optional(),
-  records: z.object({ cursor: z.string().nullish() }).partial().optional(),
-  users: z.array(z.object({ emailAddress: z.string().nullish(), active: z.boolean().nullish() })).nullish(),
+  requestId: z.optional(z.string()),
+  records: z.optional(z.object({ cursor: z.nullish(z.string()) })),
+  users: z.nullish(
+    z.array(z.object({ emailAddress: z.nullish(z.string()), active: z.nullish(z.boolean()) })),
+  ),
 });
 
 /** Lists Gong's users through the same deployment-wide pacer as the status checks: one budget for both. */

@@ -7,7 +7,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { changeEventItem } from './change-log.ts';
 import { ValidationError } from './errors.ts';
 import type { UserResult, UserStatus } from './report.ts';
@@ -59,6 +59,8 @@ interface HistoryStoreOptions {
   /** Attempts for BatchWrite/BatchGet leftovers (UnprocessedItems) before reporting them. */
   maxAttempts?: number;
   maxConcurrentWrites?: number;
+  /** Told why a write failed (the emails it failed for are returned by `record`). */
+  onWriteError?: (error: unknown) => void;
 }
 
 const STORED_FIELDS = [
@@ -181,7 +183,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       await Promise.allSettled([
         writeHistory(history, failed).catch((error: unknown) => {
           for (const item of history) failed.add(item.email);
-          throw error;
+          options.onWriteError?.(error);
         }),
         Promise.all(
           results.map((result, index) =>
@@ -190,15 +192,17 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
                 const change = applied && changeEventItem(result, previous.get(result.email), meta);
                 if (change) changes.push(change);
               })
-              .catch(() => {
+              .catch((error: unknown) => {
                 failed.add(result.email);
+                options.onWriteError?.(error);
               }),
           ),
         ),
       ]);
       if (changes.length > 0) {
-        await writeHistory(changes, failed).catch(() => {
+        await writeHistory(changes, failed).catch((error: unknown) => {
           for (const item of changes) failed.add(String(item.email));
+          options.onWriteError?.(error);
         });
       }
       return failed;

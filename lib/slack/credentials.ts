@@ -1,6 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { numberEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -59,7 +59,10 @@ export function readSlackConfig(env: Env): SlackConfig {
   };
 }
 
-const secretSchema = z.object({ signingSecret: z.string().min(1), botToken: z.string().min(1) });
+const secretSchema = z.object({
+  signingSecret: z.string().check(z.minLength(1)),
+  botToken: z.string().check(z.minLength(1)),
+});
 
 /** Parses the secret's JSON; errors name the secret and the fields present, never a value. */
 export function parseSlackSecret(secretId: string, raw: unknown): SlackCredentials {

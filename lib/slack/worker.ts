@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { CheckUsers } from '../check-users.ts';
 import { isEmail, normaliseEmail } from '../emails.ts';
 import { ValidationError } from '../errors.ts';
@@ -18,19 +18,25 @@ import { summariseTeam } from './team-summary.ts';
 import { type SlackApi, SlackApiError, type SlackMessage } from './web-api.ts';
 
 const targetSchema = z.union([
-  z.object({ kind: z.literal('email'), email: z.string().refine((value) => isEmail(normaliseEmail(value))) }),
-  z.object({ kind: z.literal('user'), userId: z.string().regex(USER_ID) }),
+  z.object({
+    kind: z.literal('email'),
+    email: z.string().check(z.refine((value) => isEmail(normaliseEmail(value)))),
+  }),
+  z.object({ kind: z.literal('user'), userId: z.string().check(z.regex(USER_ID)) }),
 ]);
 
 const jobSchema = z.object({
   /** Slack's id of the command invocation: the idempotency key (one answer per command). */
-  triggerId: z.string().min(1).max(200),
+  triggerId: z.string().check(z.minLength(1), z.maxLength(200)),
   responseUrl: z.url({ protocol: /^https?$/ }),
   /** The caller's Slack user id. */
-  userId: z.string().min(1).max(40),
+  userId: z.string().check(z.minLength(1), z.maxLength(40)),
   command: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('self') }),
-    z.object({ kind: z.literal('check'), targets: z.array(targetSchema).min(1).max(MAX_USERS_PER_COMMAND) }),
+    z.object({
+      kind: z.literal('check'),
+      targets: z.array(targetSchema).check(z.minLength(1), z.maxLength(MAX_USERS_PER_COMMAND)),
+    }),
     z.object({ kind: z.literal('history'), target: targetSchema }),
     z.object({ kind: z.literal('team') }),
   ]),

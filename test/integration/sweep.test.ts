@@ -27,7 +27,11 @@ interface Seed {
 
 /** Stores a result per user as an earlier check would have: the sweep's "known users". */
 async function seed(stack: TestStack, users: Seed[]): Promise<void> {
-  const store = createHistoryStore({ db: stack.db, table: stack.table });
+  const store = createHistoryStore({
+    db: stack.db,
+    table: stack.table,
+    onWriteError: (error) => console.error('seed write failed:', error),
+  });
   const checkedAt = new Date(Date.now() - 60_000).toISOString();
   const results: UserResult[] = users.map((user) => {
     const status = user.status ?? 'OK';
