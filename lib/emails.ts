@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { ValidationError } from './errors.ts';
 
 const emailSchema = z.email();

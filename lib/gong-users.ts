@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { type CallPacer, SlotUnavailableError } from './call-pacer.ts';
 import { isEmail, normaliseEmail } from './emails.ts';
 import { authorizationOf, parseRetryAfter } from './gong-client.ts';

@@ -7,7 +7,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { changeEventItem } from './change-log.ts';
 import { ValidationError } from './errors.ts';
 import type { UserResult, UserStatus } from './report.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import type { CheckUsers } from '../check-users.ts';
 import { isEmail, normaliseEmail } from '../emails.ts';
 import { ValidationError } from '../errors.ts';

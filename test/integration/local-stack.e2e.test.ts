@@ -212,7 +212,10 @@ describe('npm start (the whole product on one machine)', () => {
       body,
     });
     expect(ack.status).toBe(200);
+    const ackText = await ack.text();
+    const t0 = Date.now();
     for (let i = 0; i < 150 && replies.length === 0; i++) await sleep(100);
+    console.error('DEBUG ack', ackText, 'waited', Date.now() - t0, 'replies', replies.length, '\n', first.output());
     expect(replies.join('\n')).toContain('linus@example.com');
 
     // The CLI finds the running stack through its state file and shares its table.
