@@ -13,14 +13,16 @@ type Env = Record<string, string | undefined>;
 
 /** AWS clients shared by everything in one container; endpoints come from AWS_ENDPOINT_URL_*. */
 export function createAwsClients() {
-  const dynamo = () =>
-    new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+  // Every AWS call has a timeout: a hung connection must fail, not use up the invocation.
+  const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };
+  const dynamo = new DynamoDBClient({ requestHandler });
   return {
-    db: DynamoDBDocumentClient.from(dynamo(), { marshallOptions: { removeUndefinedValues: true } }),
+    dynamo,
+    db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     // The pacer's claims are on the Gong calls' critical path: its own connections keep them
     // from queueing behind a bulk check's history writes.
-    pacerDb: DynamoDBDocumentClient.from(dynamo()),
-    secrets: new SecretsManagerClient({}),
+    pacerDb: DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler })),
+    secrets: new SecretsManagerClient({ requestHandler }),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   buildTeamMessage,
   MAX_BLOCKS,
 } from '../../lib/slack/blocks.ts';
+import { expectValidBlockKit } from '../support/block-kit.ts';
 
 const FIX = 'https://us-12345.app.gong.io/company/recording-consent/consent-page';
 const HELP = 'https://help.gong.io/hc/en-us/articles/360056677792';
@@ -60,6 +61,7 @@ describe('buildCheckMessage', () => {
       helpUrl: HELP,
     });
     const message = buildCheckMessage(report([result('ada@example.com', true, true), broken]));
+    expectValidBlockKit(message);
 
     expect(texts(message.blocks)[0]).toContain('2 users');
     expect(texts(message.blocks).some((t) => t.includes('✅ *ada@example.com*'))).toBe(true);
@@ -84,6 +86,7 @@ describe('buildCheckMessage', () => {
         result('a@example.com', true, false, { userFacingError: 'Calendar <Google> & Outlook: "fix"' }),
       ]),
     );
+    expectValidBlockKit(message);
     expect(texts(message.blocks).join('\n')).toContain('Calendar &lt;Google&gt; &amp; Outlook: "fix"');
   });
 
@@ -94,6 +97,7 @@ describe('buildCheckMessage', () => {
         : result(`ok${i}@example.com`, true, true),
     );
     const message = buildCheckMessage(report(results));
+    expectValidBlockKit(message);
 
     expect(message.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS);
     expect(texts(message.blocks)[1]).toContain('broken0@example.com');
@@ -112,6 +116,7 @@ describe('buildCheckMessage', () => {
       },
     ];
     const message = buildCheckMessage(report([], failures));
+    expectValidBlockKit(message);
 
     expect(message.text).toContain('Gong did not answer (GONG_UNAVAILABLE)');
     expect(message.text).toContain('req-123');
@@ -133,6 +138,7 @@ describe('buildCheckMessage', () => {
         [{ email: 'b@example.com', code: 'GONG_TIMEOUT', message: 'timed out' }],
       ),
     );
+    expectValidBlockKit(message);
     expect(
       texts(message.blocks).some((t) => t.includes('❌ *b@example.com* — could not check: timed out')),
     ).toBe(true);
@@ -158,6 +164,7 @@ describe('buildHistoryMessage', () => {
       item('2026-11-28T12:00:00.000Z', false),
       item('2026-11-27T12:00:00.000Z', true),
     ]);
+    expectValidBlockKit(message);
     const body = texts(message.blocks)[1] ?? '';
     expect(body.split('\n')).toHaveLength(2);
     expect(body).toContain(`<!date^${Date.parse('2026-11-28T12:00:00.000Z') / 1000}^`);
@@ -189,6 +196,7 @@ describe('buildTeamMessage', () => {
       broken: [broken],
       moreBroken: 22,
     });
+    expectValidBlockKit(message);
     expect(message.text).toBe('Team status: 7 can be recorded, 21 need fixing, 2 not in Gong');
     expect(texts(message.blocks)[0]).toContain('30 users');
     expect(texts(message.blocks)[1]).toContain('⚠️ *grace@example.com* since');
