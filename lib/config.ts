@@ -23,11 +23,23 @@ export function numberEnv(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+/** A JSON secret in Secrets Manager, and how long a container may cache it. */
+export interface SecretRef {
+  kind: 'secret';
+  secretId: string;
+  maxAgeSeconds: number;
+}
+
+/** The secret `idVar` names, cached for SECRETS_TTL_SECONDS; undefined when `idVar` is unset. */
+export function readSecretRef(env: Env, idVar: string): SecretRef | undefined {
+  const secretId = env[idVar]?.trim();
+  if (!secretId) return undefined;
+  return { kind: 'secret', secretId, maxAgeSeconds: numberEnv(env, 'SECRETS_TTL_SECONDS', 300) };
+}
+
 export interface CoreConfig {
   table: string;
-  gong:
-    | { kind: 'secret'; secretId: string; maxAgeSeconds: number }
-    | { kind: 'env'; accessKey: string; accessKeySecret: string; baseUrl: string };
+  gong: SecretRef | { kind: 'env'; accessKey: string; accessKeySecret: string; baseUrl: string };
   maxRps: number;
   gongTimeoutMs: number;
   retentionDays: number;
@@ -36,10 +48,10 @@ export interface CoreConfig {
 /** Reads what every door needs (table, Gong credentials, pacing) from DESIGN.md's variables. */
 export function readCoreConfig(env: Env): CoreConfig {
   const table = requireEnv(env, 'HISTORY_TABLE');
-  const secretId = env.GONG_SECRET_ID?.trim();
+  const secret = readSecretRef(env, 'GONG_SECRET_ID');
   let gong: CoreConfig['gong'];
-  if (secretId) {
-    gong = { kind: 'secret', secretId, maxAgeSeconds: numberEnv(env, 'SECRETS_TTL_SECONDS', 300) };
+  if (secret) {
+    gong = secret;
   } else if (env.GONG_ACCESS_KEY?.trim() || env.GONG_ACCESS_KEY_SECRET?.trim()) {
     gong = {
       kind: 'env',

@@ -1,7 +1,6 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { ConfigError } from './errors.ts';
+import { cachedSecret, parseJsonSecret, type SecretSource } from './json-secret.ts';
 
 export const DEFAULT_GONG_BASE_URL = 'https://api.gong.io';
 
@@ -11,7 +10,7 @@ export type GongCredentials =
   | { kind: 'bearer'; accessToken: string; baseUrl: string };
 
 /** Gives the current credentials; `forceFetch` re-reads the secret (after a 401: it may have rotated). */
-export type GongCredentialSource = (options?: { forceFetch?: boolean }) => Promise<GongCredentials>;
+export type GongCredentialSource = SecretSource<GongCredentials>;
 
 const nonEmpty = z.string().check(z.minLength(1));
 const secretSchema = z.union([
@@ -21,23 +20,10 @@ const secretSchema = z.union([
 
 /** Parses the secret's JSON; errors name the secret and the fields, never the value. */
 export function parseGongSecret(secretId: string, raw: unknown): GongCredentials {
-  if (typeof raw !== 'string') throw new ConfigError(`Secret ${secretId} has no SecretString`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    // JSON.parse's own message quotes the text: it would leak the secret.
-    throw new ConfigError(`Secret ${secretId} is not valid JSON`);
-  }
-  const parsed = secretSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields =
-      json !== null && typeof json === 'object' ? Object.keys(json).join(', ') || 'none' : 'none';
-    throw new ConfigError(
-      `Secret ${secretId} must hold {"accessKey","accessKeySecret","baseUrl"?} or {"accessToken","baseUrl"} as non-empty strings (fields present: ${fields})`,
-    );
-  }
-  const secret = parsed.data;
+  const secret = parseJsonSecret(secretId, raw, {
+    schema: secretSchema,
+    mustHold: '{"accessKey","accessKeySecret","baseUrl"?} or {"accessToken","baseUrl"} as non-empty strings',
+  });
   const baseUrl = trimSlash(secret.baseUrl ?? DEFAULT_GONG_BASE_URL);
   return 'accessToken' in secret
     ? { kind: 'bearer', accessToken: secret.accessToken, baseUrl }
@@ -53,28 +39,7 @@ export function secretGongCredentials(options: {
   secretId: string;
   maxAgeSeconds?: number;
 }): GongCredentialSource {
-  const provider = new SecretsProvider({ awsSdkV3Client: options.client });
-  let inFlight: Promise<GongCredentials> | undefined;
-  return (fetchOptions) => {
-    if (inFlight && !fetchOptions?.forceFetch) return inFlight;
-    const pending = provider
-      .get(options.secretId, {
-        maxAge: options.maxAgeSeconds ?? 300,
-        forceFetch: fetchOptions?.forceFetch ?? false,
-      })
-      .then((raw) => parseGongSecret(options.secretId, raw))
-      .catch((error: unknown) => {
-        if (error instanceof ConfigError) throw error;
-        throw new ConfigError(`Could not read secret ${options.secretId}: ${errorName(error)}`, {
-          cause: error,
-        });
-      })
-      .finally(() => {
-        if (inFlight === pending) inFlight = undefined;
-      });
-    inFlight = pending;
-    return pending;
-  };
+  return cachedSecret({ ...options, parse: (raw) => parseGongSecret(options.secretId, raw) });
 }
 
 /** Credentials given directly (local use: GONG_ACCESS_KEY / GONG_ACCESS_KEY_SECRET). */
@@ -85,9 +50,4 @@ export function staticGongCredentials(credentials: GongCredentials): GongCredent
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
-}
-
-function errorName(error: unknown): string {
-  // SDK errors carry the AWS error code as name (ResourceNotFoundException, AccessDeniedException…).
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
 }

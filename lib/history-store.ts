@@ -12,17 +12,8 @@ import { changeEventItem } from './change-log.ts';
 import { ValidationError } from './errors.ts';
 import type { UserResult, UserStatus } from './report.ts';
 
-/** A check result as stored, with where it came from. */
-export interface StoredResult {
-  email: string;
-  exists: boolean;
-  valid: boolean;
-  status: UserStatus;
-  userFacingError?: string;
-  fixUrl?: string;
-  helpUrl?: string;
-  checkedAt: string;
-  gongRequestId: string;
+/** A check result as stored (without the report's comparison flags), with where it came from. */
+export interface StoredResult extends Omit<UserResult, 'previousValid' | 'changed' | 'stored'> {
   source: string;
   requestId: string;
 }
@@ -75,7 +66,7 @@ const STORED_FIELDS = [
   'gongRequestId',
   'source',
   'requestId',
-] as const;
+] as const satisfies readonly (keyof StoredResult)[];
 
 export const userKey = (email: string) => `USER#${email}`;
 export const LATEST = 'LATEST';

@@ -1,10 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isMainModule, listen, readBody } from './http-server.ts';
 
 /** One user as the sandbox answers for it; `email` is matched case-insensitively. */
 export interface SandboxUser {
@@ -134,7 +131,6 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   let inFlight = 0;
   let tokens = burst;
   let refilledAt = performance.now();
-  let closing: Promise<void> | undefined;
 
   const sleep = (ms: number): Promise<void> =>
     ms <= 0
@@ -320,18 +316,10 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     });
   });
 
-  await new Promise<void>((listening, failed) => {
-    server.once('error', failed);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', failed);
-      listening();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(server, options);
 
   const sandbox: GongSandbox = {
-    url: `http://${host}:${address.port}`,
+    url: listening.url,
     stats,
     usersStats,
     resetStats() {
@@ -352,14 +340,9 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
       faults.push({ fault, remaining: times });
     },
     close() {
-      closing ??= new Promise<void>((closed) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => closed());
-        // Hanging and keep-alive sockets would otherwise hold close() open forever.
-        server.closeAllConnections();
-      });
-      return closing;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return listening.close();
     },
   };
 
@@ -479,15 +462,6 @@ function parseJson(raw: string): unknown {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, failed) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', failed);
-  });
-}
-
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -515,21 +489,6 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j] as T, items[i] as T];
   }
   return items;
-}
-
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  const canonical = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return resolve(path);
-    }
-  };
-  const self = canonical(fileURLToPath(import.meta.url));
-  // `tsx infra/local/gong-sandbox` (no extension) is a valid way to run it too.
-  return canonical(entry) === self || canonical(`${entry}.ts`) === self;
 }
 
 async function main(): Promise<void> {
@@ -575,7 +534,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

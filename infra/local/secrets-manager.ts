@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody } from './http-server.ts';
 
 /** A running loopback Secrets Manager. */
 export interface SecretsManagerStandIn {
@@ -28,7 +28,6 @@ export async function startSecretsManager(
 ): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, StoredSecret>();
   const calls: { asked: string; name: string | undefined }[] = [];
-  let closing: Promise<void> | undefined;
 
   const setSecret = (name: string, value: string): void => {
     const existing = secrets.get(name);
@@ -95,31 +94,16 @@ export async function startSecretsManager(
       sendError(res, 500, 'InternalServiceError', error instanceof Error ? error.message : String(error));
     });
   });
-  await new Promise<void>((listening, failed) => {
-    server.once('error', failed);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', failed);
-      listening();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const listening = await listen(server, options);
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: listening.url,
     getCalls(secretId) {
       if (secretId === undefined) return calls.length;
       return calls.filter((call) => call.asked === secretId || call.name === secretId).length;
     },
     setSecret,
-    close() {
-      closing ??= new Promise<void>((closed) => {
-        server.close(() => closed());
-        // The SDK keeps connections alive; without this close() waits for their idle timeout.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: listening.close,
   };
 }
 
@@ -141,13 +125,4 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
 function suffix(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
   return Array.from(randomBytes(6), (byte) => alphabet[byte % alphabet.length]).join('');
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, failed) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', failed);
-  });
 }

@@ -1,4 +1,4 @@
-import { numberEnv, requireEnv } from '../config.ts';
+import { readSecretRef, requireEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretSetting } from './secret-field.ts';
 
@@ -49,15 +49,8 @@ function readSecretSetting(
   env: Env,
   names: { secretIdVar: string; valueVar: string; field: string },
 ): SecretSetting {
-  const secretId = env[names.secretIdVar]?.trim();
-  if (secretId) {
-    return {
-      kind: 'secret',
-      secretId,
-      field: names.field,
-      maxAgeSeconds: numberEnv(env, 'SECRETS_TTL_SECONDS', 300),
-    };
-  }
+  const secret = readSecretRef(env, names.secretIdVar);
+  if (secret) return { ...secret, field: names.field };
   const value = env[names.valueVar]?.trim();
   if (value) return { kind: 'env', name: names.valueVar, value };
   throw new ConfigError(`Set ${names.secretIdVar} (Secrets Manager) or ${names.valueVar}`);

@@ -1,8 +1,8 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { numberEnv } from '../config.ts';
+import { readSecretRef, type SecretRef } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { cachedSecret, parseJsonSecret } from '../json-secret.ts';
 
 /** Slack's own Web API base; SLACK_API_URL overrides it (tests and local runs point it at loopback). */
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
@@ -21,9 +21,7 @@ const SLACK_RESPONSE_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-
 
 /** Where the Slack credentials come from, and where the Web API lives. */
 export interface SlackConfig {
-  credentials:
-    | { kind: 'secret'; secretId: string; maxAgeSeconds: number }
-    | { kind: 'env'; signingSecret: string; botToken: string };
+  credentials: SecretRef | { kind: 'env'; signingSecret: string; botToken: string };
   apiUrl: string;
   /** The only origins the worker posts a response_url answer to: Slack's, and SLACK_API_URL's (a local stand-in). */
   responseOrigins: string[];
@@ -33,12 +31,12 @@ type Env = Record<string, string | undefined>;
 
 /** Reads DESIGN.md's Slack variables: SLACK_SECRET_ID, or SLACK_SIGNING_SECRET + SLACK_BOT_TOKEN; SLACK_API_URL. */
 export function readSlackConfig(env: Env): SlackConfig {
-  const secretId = env.SLACK_SECRET_ID?.trim();
+  const secret = readSecretRef(env, 'SLACK_SECRET_ID');
   const signingSecret = env.SLACK_SIGNING_SECRET?.trim();
   const botToken = env.SLACK_BOT_TOKEN?.trim();
   let credentials: SlackConfig['credentials'];
-  if (secretId) {
-    credentials = { kind: 'secret', secretId, maxAgeSeconds: numberEnv(env, 'SECRETS_TTL_SECONDS', 300) };
+  if (secret) {
+    credentials = secret;
   } else if (signingSecret && botToken) {
     credentials = { kind: 'env', signingSecret, botToken };
   } else {
@@ -66,23 +64,10 @@ const secretSchema = z.object({
 
 /** Parses the secret's JSON; errors name the secret and the fields present, never a value. */
 export function parseSlackSecret(secretId: string, raw: unknown): SlackCredentials {
-  if (typeof raw !== 'string') throw new ConfigError(`Secret ${secretId} has no SecretString`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    // JSON.parse's own message quotes the text: it would leak the secret.
-    throw new ConfigError(`Secret ${secretId} is not valid JSON`);
-  }
-  const parsed = secretSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields =
-      json !== null && typeof json === 'object' ? Object.keys(json).join(', ') || 'none' : 'none';
-    throw new ConfigError(
-      `Secret ${secretId} must hold {"signingSecret","botToken"} as non-empty strings (fields present: ${fields})`,
-    );
-  }
-  return parsed.data;
+  return parseJsonSecret(secretId, raw, {
+    schema: secretSchema,
+    mustHold: '{"signingSecret","botToken"} as non-empty strings',
+  });
 }
 
 /** The credential source the configuration names: Secrets Manager through Powertools' TTL cache, or the env pair. */
@@ -92,21 +77,10 @@ export function slackCredentials(config: SlackConfig, client: SecretsManagerClie
     const fixed = { signingSecret: source.signingSecret, botToken: source.botToken };
     return async () => fixed;
   }
-  const provider = new SecretsProvider({ awsSdkV3Client: client });
-  let inFlight: Promise<SlackCredentials> | undefined;
-  return () => {
-    // Concurrent first callers share one fetch; later ones hit Powertools' cache until maxAge.
-    inFlight ??= provider
-      .get(source.secretId, { maxAge: source.maxAgeSeconds })
-      .then((raw) => parseSlackSecret(source.secretId, raw))
-      .catch((error: unknown) => {
-        if (error instanceof ConfigError) throw error;
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-        throw new ConfigError(`Could not read secret ${source.secretId}: ${reason}`, { cause: error });
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
+  return cachedSecret({
+    client,
+    secretId: source.secretId,
+    maxAgeSeconds: source.maxAgeSeconds,
+    parse: (raw) => parseSlackSecret(source.secretId, raw),
+  });
 }

@@ -1,27 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
-import { ensureTable } from '../../infra/local/table.ts';
 import { createCallPacer, SlotUnavailableError } from '../../lib/call-pacer.ts';
-import { DYNAMO_ENGINE } from '../support/stack.ts';
+import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 describe('createCallPacer (two containers sharing one table)', () => {
-  let dynamo: LocalDynamo;
+  let local: LocalTable;
   let db: DynamoDBDocumentClient;
   const table = 'pacer-test';
 
   beforeAll(async () => {
-    dynamo = await startLocalDynamo({ engine: DYNAMO_ENGINE });
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    await ensureTable(client, table);
-    db = DynamoDBDocumentClient.from(client);
+    local = await startLocalTable(table);
+    db = local.db;
   });
-  afterAll(async () => dynamo?.stop());
+  afterAll(async () => local?.stop());
 
   it('keeps two containers together under the deployment-wide rate', async () => {
     const rps = 10;

@@ -1,11 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
-import { ensureTable } from '../../infra/local/table.ts';
 import { createHistoryStore, type HistoryStore } from '../../lib/history-store.ts';
 import type { UserResult } from '../../lib/report.ts';
-import { DYNAMO_ENGINE } from '../support/stack.ts';
+import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 const result = (email: string, checkedAt: string, valid: boolean): UserResult => ({
   email,
@@ -17,23 +13,16 @@ const result = (email: string, checkedAt: string, valid: boolean): UserResult =>
 });
 
 describe('createHistoryStore', () => {
-  let dynamo: LocalDynamo;
+  let local: LocalTable;
   let store: HistoryStore;
 
   beforeAll(async () => {
-    dynamo = await startLocalDynamo({ engine: DYNAMO_ENGINE });
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    local = await startLocalTable('history-test', {
+      translateConfig: { marshallOptions: { removeUndefinedValues: true } },
     });
-    await ensureTable(client, 'history-test');
-    store = createHistoryStore({
-      db: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-      table: 'history-test',
-    });
+    store = createHistoryStore({ db: local.db, table: local.table });
   });
-  afterAll(async () => dynamo?.stop());
+  afterAll(async () => local?.stop());
 
   it('keeps the newer latest result when an older check is stored after it', async () => {
     const email = 'late@example.com';

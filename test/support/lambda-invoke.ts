@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { listen, readBody } from '../../infra/local/http-server.ts';
 import { lambdaContext } from './stack.ts';
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -90,31 +90,16 @@ export async function startLambdaInvoke(
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => sendError(res, 500, 'ServiceException', String(error)));
   });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     invocations,
     finished,
     async settled() {
       while (running.size > 0) await Promise.all([...running]);
     },
-    async close() {
-      await new Promise<void>((closed) => {
-        server.close(() => closed());
-        server.closeAllConnections();
-      });
-    },
+    close: listening.close,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, failed) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', failed);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {

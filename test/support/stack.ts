@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
 import {
@@ -30,16 +30,55 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/** A DynamoDB server with one table from infra/table.yml, and a document client for it. */
+export interface LocalTable {
+  dynamo: LocalDynamo;
+  table: string;
+  db: DynamoDBDocumentClient;
+  stop(): Promise<void>;
+}
+
+/** Starts a DynamoDB server (DYNAMO_ENGINE) and creates `table` on it as infra/table.yml defines it. */
+export async function startLocalTable(
+  table: string,
+  options: { lowPriority?: boolean; translateConfig?: TranslateConfig } = {},
+): Promise<LocalTable> {
+  const dynamo = await startLocalDynamo({ engine: DYNAMO_ENGINE, lowPriority: options.lowPriority ?? false });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    await ensureTable(client, table);
+  } catch (error: unknown) {
+    client.destroy();
+    await dynamo.stop();
+    throw error;
+  }
+  return {
+    dynamo,
+    table,
+    db: DynamoDBDocumentClient.from(client, options.translateConfig),
+    async stop() {
+      client.destroy();
+      await dynamo.stop();
+    },
+  };
+}
+
 let tableCounter = 0;
 
 /** Starts a DynamoDB server (table from infra/table.yml), the Gong sandbox and a Secrets Manager stand-in. */
 export async function startTestStack(
   options: { gong?: GongSandboxOptions; lowPriorityDynamo?: boolean } = {},
 ): Promise<TestStack> {
-  const [dynamo, gong] = await Promise.all([
-    startLocalDynamo({ engine: DYNAMO_ENGINE, lowPriority: options.lowPriorityDynamo ?? false }),
+  const table = `gong-status-test-${process.pid}-${++tableCounter}`;
+  const [local, gong] = await Promise.all([
+    startLocalTable(table, { lowPriority: options.lowPriorityDynamo ?? false }),
     startGongSandbox(options.gong),
   ]);
+  const { dynamo } = local;
   const secrets = await startSecretsManager({
     secrets: {
       [GONG_SECRET_ID]: JSON.stringify({
@@ -49,13 +88,6 @@ export async function startTestStack(
       }),
     },
   });
-  const table = `gong-status-test-${process.pid}-${++tableCounter}`;
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await ensureTable(client, table);
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -72,10 +104,9 @@ export async function startTestStack(
     secrets,
     table,
     env,
-    db: DynamoDBDocumentClient.from(client),
+    db: local.db,
     async stop() {
-      client.destroy();
-      await Promise.all([gong.close(), secrets.close(), dynamo.stop()]);
+      await Promise.all([gong.close(), secrets.close(), local.stop()]);
     },
   };
 }
