@@ -14,8 +14,8 @@ export class SlotUnavailableError extends Error {
 
 /** Hands out evenly spaced call slots; `pauseUntil` pushes every later slot past a 429's Retry-After. */
 export interface CallPacer {
-  /** Resolves at the start of this caller's slot. */
-  acquire(deadline: number): Promise<void>;
+  /** Resolves at the start of this caller's slot, with that start (epoch ms) on the global grid. */
+  acquire(deadline: number): Promise<number>;
   pauseUntil(epochMs: number): void;
 }
 
@@ -49,7 +49,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   let nextSlot = 0;
   let pausedUntil = 0;
   let waiting = 0;
-  let queue: Promise<void> = Promise.resolve();
+  let queue: Promise<unknown> = Promise.resolve();
 
   function claim(block: number): Promise<boolean> {
     let claimed = claims.get(block);
@@ -77,7 +77,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     return claimed;
   }
 
-  async function take(deadline: number): Promise<void> {
+  async function take(deadline: number): Promise<number> {
     // The current window is still usable if nobody here used it; a window already over is not.
     let slot = Math.max(nextSlot, Math.floor(now() / intervalMs), Math.ceil(pausedUntil / intervalMs));
     for (;;) {
@@ -95,7 +95,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (waiting > 1 && Math.floor(nextSlot / slotsPerBlock) === block) prefetch(block + 1);
       const wait = startsAt - now();
       if (wait > 0) await sleep(wait);
-      return;
+      return startsAt;
     }
   }
 

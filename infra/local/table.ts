@@ -3,6 +3,7 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
 
@@ -28,12 +29,16 @@ export async function tableDefinition(tableName: string): Promise<CreateTableCom
   return { ...(properties as Omit<CreateTableCommandInput, 'TableName'>), TableName: tableName };
 }
 
-/** Creates the table from infra/table.yml unless it exists already. */
+/** Creates the table from infra/table.yml unless it exists already, and waits until it takes writes. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(new CreateTableCommand(await tableDefinition(tableName)));
   } catch (error: unknown) {
-    if (error instanceof Error && error.name === 'ResourceInUseException') return;
-    throw error;
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
   }
+  // A table is CREATING for a moment (dynalite too, on a busy machine): writes before ACTIVE fail.
+  await waitUntilTableExists(
+    { client, maxWaitTime: 60, minDelay: 0.1, maxDelay: 1 },
+    { TableName: tableName },
+  );
 }
