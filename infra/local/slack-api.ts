@@ -1,9 +1,6 @@
-import { realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isMainModule, listen, readBody } from './http-server.ts';
 
 /** A workspace member as users.info describes them; no `email` is what Slack gives for bots and some guests. */
 export interface SlackUserProfile {
@@ -34,7 +31,10 @@ export interface SlackApiOptions {
   users?: Record<string, SlackUserProfile>;
 }
 
-/** A running stand-in for Slack: the Web API under `url`, and response_url endpoints under `responseUrl()`. */
+/**
+ * A running stand-in for Slack: the Web API under `url`, and response_url endpoints under `responseUrl()`
+ * (POST records a message, GET answers `{posts: [...]}` with the ones recorded so far).
+ */
 export interface SlackApiStandIn {
   /** Web API base, ending in `/api/`: what SLACK_API_URL takes. */
   url: string;
@@ -74,7 +74,6 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
   const failures: { method: string; error: string; remaining: number }[] = [];
   const waiters = new Set<() => void>();
   let nextResponseId = 0;
-  let closing: Promise<void> | undefined;
 
   const takeFailure = (method: string): string | undefined => {
     const failure = failures.find((entry) => entry.method === method);
@@ -148,20 +147,20 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         if (api?.[1] && req.method === 'POST') return handleApi(req, res, api[1], raw);
         const response = /^\/responses\/([\w-]+)$/.exec(path);
         if (response?.[1] && req.method === 'POST') return handleResponse(res, response[1], raw);
+        // What was posted to a response_url, for whoever sent the command from outside this process
+        // (`npm start` users with curl, the e2e test): [] until the worker has answered.
+        if (response?.[1] && req.method === 'GET') {
+          const id = response[1];
+          return sendJson(res, 200, {
+            posts: responses.filter((post) => post.id === id).map((post) => post.body),
+          });
+        }
         sendText(res, 404, 'not_found');
       })
       .catch(() => sendText(res, 500, 'internal_error'));
   });
-  await new Promise<void>((listening, failed) => {
-    server.once('error', failed);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', failed);
-      listening();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const base = `http://${host}:${address.port}`;
+  const listening = await listen(server, options);
+  const base = listening.url;
 
   return {
     url: `${base}/api/`,
@@ -199,13 +198,7 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         check();
       });
     },
-    close() {
-      closing ??= new Promise<void>((closed) => {
-        server.close(() => closed());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: listening.close,
   };
 }
 
@@ -251,15 +244,6 @@ function tryJson(value: string): unknown {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((done, failed) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', failed);
-  });
-}
-
 function sendJson(
   res: ServerResponse,
   status: number,
@@ -273,20 +257,6 @@ function sendJson(
 function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(text);
-}
-
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  const canonical = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return resolve(path);
-    }
-  };
-  const self = canonical(fileURLToPath(import.meta.url));
-  return canonical(entry) === self || canonical(`${entry}.ts`) === self;
 }
 
 async function main(): Promise<void> {
@@ -316,7 +286,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
