@@ -38,11 +38,7 @@ export function wireSweep(env: Env = process.env, overrides: SweepOverrides = {}
     nudge: flag(env, 'NUDGE_USERS'),
     ...(discover
       ? {
-          directory: createGongDirectory({
-            ...core.gongAccess,
-            logger: core.logger,
-            timeoutMs: core.config.gongTimeoutMs,
-          }),
+          directory: createGongDirectory({ request: core.gongRequest }),
         }
       : {}),
   });

@@ -6,6 +6,7 @@ import { createCheckUsers } from '../lib/check-users.ts';
 import { readCoreConfig } from '../lib/config.ts';
 import { createGongClient } from '../lib/gong-client.ts';
 import { secretGongCredentials, staticGongCredentials } from '../lib/gong-credentials.ts';
+import { createGongRequester } from '../lib/gong-request.ts';
 import { createHistoryStore } from '../lib/history-store.ts';
 import { logger } from '../lib/logger.ts';
 
@@ -45,12 +46,8 @@ export function wireCore(env: Env = process.env, clients = createAwsClients()) {
         });
   // One pacer per container for every Gong call, status checks and user listing alike.
   const pacer = createCallPacer({ db: clients.pacerDb, table: config.table, rps: config.maxRps });
-  const gong = createGongClient({
-    credentials,
-    pacer,
-    logger,
-    timeoutMs: config.gongTimeoutMs,
-  });
+  const request = createGongRequester({ credentials, pacer, logger, timeoutMs: config.gongTimeoutMs });
+  const gong = createGongClient({ request, logger });
   const store = createHistoryStore({
     db,
     table: config.table,
@@ -63,6 +60,6 @@ export function wireCore(env: Env = process.env, clients = createAwsClients()) {
     logger,
     store,
     checkUsers: createCheckUsers({ gong, store, logger }),
-    gongAccess: { credentials, pacer },
+    gongRequest: request,
   };
 }

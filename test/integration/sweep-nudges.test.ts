@@ -6,6 +6,7 @@ import { createChangeLog } from '../../lib/change-log.ts';
 import { createCheckUsers } from '../../lib/check-users.ts';
 import { createGongClient } from '../../lib/gong-client.ts';
 import { staticGongCredentials } from '../../lib/gong-credentials.ts';
+import { createGongRequester } from '../../lib/gong-request.ts';
 import { createHistoryStore } from '../../lib/history-store.ts';
 import { logger } from '../../lib/logger.ts';
 import { createSlackApi } from '../../lib/slack/web-api.ts';
@@ -41,7 +42,7 @@ describe('sweep nudges over a week (lib, loopback Gong, DynamoDB and Slack)', ()
     const db = DynamoDBDocumentClient.from(stack.db, { marshallOptions: { removeUndefinedValues: true } });
     const { table } = stack;
     const store = createHistoryStore({ db, table });
-    const gong = createGongClient({
+    const request = createGongRequester({
       credentials: staticGongCredentials({
         kind: 'basic',
         accessKey: 'sandbox-key',
@@ -51,6 +52,7 @@ describe('sweep nudges over a week (lib, loopback Gong, DynamoDB and Slack)', ()
       pacer: createCallPacer({ db, table, rps: 50 }),
       logger,
     });
+    const gong = createGongClient({ request, logger });
     const sweep = createSweep({
       store,
       checkUsers: createCheckUsers({ gong, store, logger }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../lib/gong-client.ts';
+import { parseRetryAfter } from '../../lib/gong-request.ts';
 
 describe('parseRetryAfter', () => {
   it('reads delta-seconds, rounding up', () => {
