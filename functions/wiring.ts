@@ -13,17 +13,23 @@ import { logger } from '../lib/logger.ts';
 type Env = Record<string, string | undefined>;
 
 /** AWS clients shared by everything in one container; endpoints come from AWS_ENDPOINT_URL_*. */
-export function createAwsClients() {
+function createAwsClients() {
   // Every AWS call has a timeout: a hung connection must fail, not use up the invocation.
   const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };
   const dynamo = new DynamoDBClient({ requestHandler });
+  // The pacer's claims are on the Gong calls' critical path: its own connections keep them
+  // from queueing behind a bulk check's history writes.
+  const pacerDynamo = new DynamoDBClient({ requestHandler });
+  const secrets = new SecretsManagerClient({ requestHandler });
   return {
     dynamo,
     db: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    // The pacer's claims are on the Gong calls' critical path: its own connections keep them
-    // from queueing behind a bulk check's history writes.
-    pacerDb: DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler })),
-    secrets: new SecretsManagerClient({ requestHandler }),
+    pacerDb: DynamoDBDocumentClient.from(pacerDynamo),
+    secrets,
+    /** Closes every client's sockets (the CLIs); a document client's own destroy() does nothing. */
+    destroy() {
+      for (const client of [dynamo, pacerDynamo, secrets]) client.destroy();
+    },
   };
 }
 

@@ -63,6 +63,7 @@ export function createCheckUsers(deps: {
     // What we knew is read while the first Gong call is under way; each batch is stored as soon as
     // Gong answers it, so storing overlaps the paced calls instead of following them all.
     const previousRead = store.getLatestMany(emails);
+    // Batches await it only once Gong answers: a read failing before then is no unhandled rejection.
     previousRead.catch(() => undefined);
     const batches: string[][] = [];
     for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)

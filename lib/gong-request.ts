@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type CallPacer, SlotUnavailableError } from './call-pacer.ts';
+import { describeError } from './errors.ts';
 import type { GongCredentialSource, GongCredentials } from './gong-credentials.ts';
 
 /**
@@ -64,6 +65,9 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
   async function attempt(credentials: GongCredentials, request: GongRequest): Promise<Attempt> {
     const url = new URL(`${credentials.baseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+    // A call that outlives the deadline outlives the invocation, and takes the whole report with it.
+    const budgetMs = Math.min(timeoutMs, request.deadline - Date.now());
+    if (budgetMs <= 0) return { kind: 'network', reason: 'no time left before the deadline' };
     let response: Response;
     try {
       response = await http(url, {
@@ -74,13 +78,13 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
           ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(budgetMs),
       });
     } catch (error: unknown) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return {
         kind: 'network',
-        reason: timedOut ? `no answer within ${timeoutMs} ms` : networkReason(error),
+        reason: timedOut ? `no answer within ${budgetMs} ms` : networkReason(error),
       };
     }
     const body: unknown = await response.json().catch(() => undefined);
@@ -122,7 +126,15 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
       try {
         await pacer.acquire(request.deadline);
       } catch (error: unknown) {
-        if (!(error instanceof SlotUnavailableError)) throw error;
+        if (!(error instanceof SlotUnavailableError)) {
+          // The pacer's table failed: this request fails, the rest of a bulk check carries on.
+          logger.error('Could not take a Gong call slot', { error: describeError(error) });
+          return {
+            kind: 'failed',
+            code: 'GONG_UNAVAILABLE',
+            message: `Could not take a Gong call slot for ${call}: ${describeError(error)}`,
+          };
+        }
         return {
           kind: 'failed',
           code: 'GONG_RATE_LIMITED',
@@ -189,7 +201,7 @@ export function errorsOf(body: unknown): string[] {
 }
 
 /** The Authorization header for the credentials: Basic for an access key pair, Bearer for a token. */
-export function authorizationOf(credentials: GongCredentials): string {
+function authorizationOf(credentials: GongCredentials): string {
   return credentials.kind === 'bearer'
     ? `Bearer ${credentials.accessToken}`
     : `Basic ${Buffer.from(`${credentials.accessKey}:${credentials.accessKeySecret}`).toString('base64')}`;

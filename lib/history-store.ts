@@ -68,7 +68,7 @@ const STORED_FIELDS = [
   'requestId',
 ] as const satisfies readonly (keyof StoredResult)[];
 
-export const userKey = (email: string) => `USER#${email}`;
+const userKey = (email: string) => `USER#${email}`;
 export const LATEST = 'LATEST';
 export const STATUS_INDEX = 'gsi1';
 
@@ -210,7 +210,13 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           Limit: limit,
           ...(cursor === undefined
             ? {}
-            : { ExclusiveStartKey: decodeCursor(cursor, (key) => key.pk === pk) }),
+            : {
+                ExclusiveStartKey: decodeCursor(
+                  cursor,
+                  ['pk', 'sk'],
+                  (key) => key.pk === pk && key.sk?.startsWith('CHECK#') === true,
+                ),
+              }),
         }),
       );
       return page((out.Items ?? []).map(fromItem), out.LastEvaluatedKey);
@@ -228,7 +234,11 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           ...(cursor === undefined
             ? {}
             : {
-                ExclusiveStartKey: decodeCursor(cursor, (key) => key.gsi1pk === gsi1pk && key.sk === LATEST),
+                ExclusiveStartKey: decodeCursor(
+                  cursor,
+                  ['pk', 'sk', 'gsi1pk', 'gsi1sk'],
+                  (key) => key.gsi1pk === gsi1pk && key.sk === LATEST,
+                ),
               }),
         }),
       );
@@ -262,9 +272,13 @@ function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** Opaque to callers, but validated: a cursor must be one we issued for this very listing. */
+/**
+ * Opaque to callers, but validated: a cursor must be one we issued for this very listing. DynamoDB
+ * refuses a start key with missing or extra attributes, which would surface as a 500, not a 400.
+ */
 function decodeCursor(
   cursor: string,
+  attributes: readonly string[],
   belongs: (key: Record<string, string>) => boolean,
 ): Record<string, string> {
   let key: Record<string, string> | undefined;
@@ -273,7 +287,9 @@ function decodeCursor(
   } catch {
     key = undefined;
   }
-  if (!key || !belongs(key)) {
+  const exact = (found: Record<string, string>) =>
+    Object.keys(found).length === attributes.length && attributes.every((name) => name in found);
+  if (!key || !exact(key) || !belongs(key)) {
     throw new ValidationError('"cursor" is not a cursor this listing gave out', { code: 'CURSOR_INVALID' });
   }
   return key;
@@ -293,7 +309,7 @@ function isThrottle(error: unknown): boolean {
 }
 
 /** Lets at most `limit` tasks run at once across all its callers; the others wait their turn. */
-export function createGate(limit: number) {
+function createGate(limit: number) {
   let active = 0;
   const waiting: Array<() => void> = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {

@@ -5,7 +5,7 @@ import { HttpError, ValidationError } from './errors.ts';
 import type { CheckReport } from './report.ts';
 
 /** Request bodies larger than this get 413 (DESIGN.md). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A JSON response with the status and headers given. */
 export function json(

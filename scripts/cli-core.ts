@@ -70,8 +70,7 @@ export async function openCliCore(): Promise<CliCore> {
       core,
       where,
       async close() {
-        core.clients.db.destroy();
-        core.clients.secrets.destroy();
+        core.clients.destroy();
         await services?.stop();
       },
     };

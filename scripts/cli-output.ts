@@ -76,7 +76,7 @@ interface Palette {
 }
 
 /** ANSI colours when `color`, else the text as it is. */
-export function palette(color: boolean): Palette {
+function palette(color: boolean): Palette {
   const sgr = (code: string): Paint => (color ? (text) => `\x1b[${code}m${text}\x1b[0m` : (text) => text);
   const byStatus: Record<UserStatus | 'FAILED', Paint> = {
     OK: sgr('32'),

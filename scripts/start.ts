@@ -263,7 +263,9 @@ async function waitUntilReady(offline: Offline, port: number): Promise<void> {
       );
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      // Ctrl-C during startup must not wait out a probe that serverless-offline is slow to answer.
+      const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]);
+      const response = await fetch(url, { signal });
       const body = await response.text();
       if (response.ok) return;
       last = `${response.status} ${body.slice(0, 300)}`;

@@ -66,13 +66,27 @@ export async function startLocalDynamo(
   }
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, child, 30_000);
+  try {
+    await waitForPort(port, child, 30_000);
+  } catch (error: unknown) {
+    // A server that never answered may still hold the port or the data directory's lock.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     endpoint,
     pid: child.pid ?? -1,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000).then(() => child.kill('SIGKILL'))]);
+      const grace = new AbortController();
+      await Promise.race([
+        exited,
+        sleep(5_000, undefined, { signal: grace.signal }).then(
+          () => child.kill('SIGKILL'),
+          () => undefined,
+        ),
+      ]);
+      grace.abort();
     },
   };
 }

@@ -16,11 +16,11 @@ export const LOCAL_STAGE = 'local';
 /** serverless.yml names the table `${self:service}-${sls:stage}`. */
 export const LOCAL_TABLE = `gong-status-${LOCAL_STAGE}`;
 /** The key pair the local Gong sandbox accepts: not a secret, it guards nothing real. */
-export const SANDBOX_CREDENTIALS = { accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret' } as const;
+const SANDBOX_CREDENTIALS = { accessKey: 'sandbox-key', accessKeySecret: 'sandbox-secret' } as const;
 /** The signing secret local Slack requests are signed with when no Slack app is configured: guards nothing real. */
 export const LOCAL_SLACK_SIGNING_SECRET = 'local-slack-signing-secret';
 /** The channel the sweep's digest goes to on the Slack stand-in, unless ALERT_CHANNEL says otherwise. */
-export const LOCAL_ALERT_CHANNEL = 'C0LOCALALERTS';
+const LOCAL_ALERT_CHANNEL = 'C0LOCALALERTS';
 
 /** Each port the local stack binds, with the variable that moves it and its default. */
 export const PORTS = {

@@ -5,6 +5,8 @@ import { httpEvent, loadHandler, startTestStack, type TestStack } from '../suppo
 type Api = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const body = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
+/** A cursor in our encoding that we never issued. */
+const forged = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
 describe('api (built bundle, HTTP API payload v2)', () => {
   let stack: TestStack;
@@ -66,6 +68,14 @@ describe('api (built bundle, HTTP API payload v2)', () => {
         /"limit" must be a whole number from 1 to 100/,
       ],
       [get('/v1/users/ada@example.com/history', { cursor: 'Zm9v' }), /"cursor" is not a cursor/],
+      [
+        get('/v1/users/ada@example.com/history', { cursor: forged({ pk: 'USER#ada@example.com' }) }),
+        /"cursor" is not a cursor/,
+      ],
+      [
+        get('/v1/users', { status: 'OK', cursor: forged({ gsi1pk: 'STATUS#OK', sk: 'LATEST' }) }),
+        /"cursor" is not a cursor/,
+      ],
       [get('/v1/users/not-an-email'), /not an email address/],
       [get('/v1/users', { status: 'BROKEN' }), /"status" must be one of OK, INVALID, NOT_IN_GONG/],
     ];
