@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { readCrmWebhookSecret } from '../lib/crm/config.ts';
@@ -20,7 +19,7 @@ const webhook = createCrmWebhook({
     pending: createPendingStore({ db, table: core.config.table }),
   }),
   persistence: createIdempotencyStore({
-    client: new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+    client: core.clients.dynamo,
     table: core.config.table,
     name: IDEMPOTENCY_NAME,
   }),

@@ -8,19 +8,17 @@ import { createSlackApp } from '../lib/slack/slack-app.ts';
 
 // Wired once per container. No table and no Gong here: the ack path only verifies, parses and hands off.
 const config = readSlackConfig(process.env);
+// Slack gives up on the ack after 3 s: a slow AWS call must fail fast into the "try again" ack
+// rather than silently miss it (the SDK's defaults are no timeout and 3 attempts).
+const fast = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } };
 const startWorker = invokeWorkerAsync({
-  // Slack gives up on the ack after 3 s: a slow or retried invoke must fail fast into the "try again"
-  // ack rather than silently miss it (the SDK's defaults are no timeout and 3 attempts).
-  lambda: new LambdaClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 },
-  }),
+  lambda: new LambdaClient(fast),
   functionName: requireEnv(process.env, 'SLACK_WORKER_FUNCTION'),
 });
 
 /** `POST /slack/commands`: the `/gong-status` slash command and its link-button actions. */
 export const handler = createSlackApp({
-  credentials: slackCredentials(config, new SecretsManagerClient({})),
+  credentials: slackCredentials(config, new SecretsManagerClient(fast)),
   apiUrl: config.apiUrl,
   onCommand: createHandOff({ startWorker, logger }),
   logger,

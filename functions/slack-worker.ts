@@ -1,5 +1,4 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { deadlineOf } from '../lib/deadline.ts';
 import { createIdempotencyStore } from '../lib/idempotency-store.ts';
@@ -24,7 +23,7 @@ const work = createSlackWorker({
 
 // One answer per command: a redelivered invocation with the same trigger_id returns the stored outcome.
 const persistenceStore = createIdempotencyStore({
-  client: new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+  client: core.clients.dynamo,
   table: core.config.table,
   name: 'slackWorker',
 });

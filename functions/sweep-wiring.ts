@@ -46,7 +46,7 @@ export function wireSweep(env: Env = process.env, overrides: SweepOverrides = {}
 
 /** Async self-invoke (`InvocationType: 'Event'`): Lambda queues the continuation and answers 202 at once. */
 function invokeSelf(functionName: string) {
-  const lambda = new LambdaClient({});
+  const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
   return async (event: SweepContinuation) => {
     const out = await lambda.send(
       new InvokeCommand({
