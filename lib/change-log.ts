@@ -1,4 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mapLimit } from './map-limit.ts';
 import type { UserResult, UserStatus } from './report.ts';
 
 /** A user who broke (OK → INVALID or NOT_IN_GONG) or was fixed (back to OK), as one check saw it. */
@@ -16,17 +18,29 @@ export interface ChangeEvent {
   requestId: string;
 }
 
-/** Reads change events back, oldest first. */
-export interface ChangeLog {
-  /** Every event with `after` < at <= `upTo` (ISO timestamps). */
-  list(range: { after: string; upTo: string }): Promise<ChangeEvent[]>;
+/** Where a change event is stored: what marking it posted needs. */
+export interface ChangeKey {
+  pk: string;
+  sk: string;
 }
 
-// All change events share one GSI partition: they are rare (a few a day), and one Query then
-// reads a time window of them in order.
-const CHANGES = 'CHANGES';
-// Sorts after every email character, so `<at>#\uffff` bounds all events at `at`.
-const HIGH = '\uffff';
+/**
+ * The change events as an outbox: every event is written pending and stays so until a digest that
+ * read it has been posted. Nothing depends on when an event is written relative to a digest, so an
+ * event stored late (its check's Gong answer older than the digest) simply goes into the next one.
+ */
+export interface ChangeLog {
+  /** Every pending event, oldest first, with its key. */
+  listPending(): Promise<{ key: ChangeKey; event: ChangeEvent }[]>;
+  /** Takes exactly these events out of the pending listing (once their digest is posted). */
+  markPosted(keys: ChangeKey[], posted: { sweepId: string; at: string }): Promise<void>;
+}
+
+// Pending events share one sparse GSI partition: they are rare (a few a day) and leave it once
+// posted, so one Query reads them all in order.
+const PENDING = 'CHANGES#PENDING';
+/** UpdateItems in flight while marking a digest's events posted. */
+const MARK_CONCURRENCY = 8;
 
 const EVENT_FIELDS = [
   'email',
@@ -67,45 +81,61 @@ export function changeEventItem(
     ...event,
     pk: `CHANGE#${result.email}`,
     sk: `${result.checkedAt}#${meta.requestId}`,
-    gsi1pk: CHANGES,
+    gsi1pk: PENDING,
     gsi1sk: `${result.checkedAt}#${result.email}`,
     expiresAt: meta.expiresAt,
   };
 }
 
-/** Change events in the one table, listed by time through the status index (gsi1). */
+/** Change events in the one table, pending ones listed through the status index (gsi1). */
 export function createChangeLog(options: { db: DynamoDBDocumentClient; table: string }): ChangeLog {
   const { db, table } = options;
   return {
-    async list({ after, upTo }) {
-      const events: ChangeEvent[] = [];
-      // DynamoDB refuses a BETWEEN whose bounds are reversed.
-      if (after >= upTo) return events;
+    async listPending() {
+      const pending: { key: ChangeKey; event: ChangeEvent }[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
         const out = await db.send(
           new QueryCommand({
             TableName: table,
             IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :changes AND gsi1sk BETWEEN :after AND :upTo',
-            ExpressionAttributeValues: {
-              ':changes': CHANGES,
-              ':after': `${after}#${HIGH}`,
-              ':upTo': `${upTo}#${HIGH}`,
-            },
+            KeyConditionExpression: 'gsi1pk = :pending',
+            ExpressionAttributeValues: { ':pending': PENDING },
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
-        for (const item of out.Items ?? []) events.push(toEvent(item));
+        for (const item of out.Items ?? []) {
+          pending.push({ key: { pk: String(item.pk), sk: String(item.sk) }, event: toEvent(item) });
+        }
         startKey = out.LastEvaluatedKey;
       } while (startKey);
-      return events;
+      return pending;
+    },
+
+    async markPosted(keys, posted) {
+      await mapLimit(keys, MARK_CONCURRENCY, async (key) => {
+        try {
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: key.pk, sk: key.sk },
+              // Out of the index entirely: the pending partition holds only what is still to post.
+              UpdateExpression: 'SET postedAt = :at, postedBy = :sweep REMOVE gsi1pk, gsi1sk',
+              // Never re-creates an event that expired meanwhile, nor touches one posted already.
+              ConditionExpression: 'gsi1pk = :pending',
+              ExpressionAttributeValues: { ':at': posted.at, ':sweep': posted.sweepId, ':pending': PENDING },
+            }),
+          );
+        } catch (error: unknown) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      });
     },
   };
 }
 
 /**
- * Who broke and who was fixed over a run of events: a user's first status in the window against
+ * Who broke and who was fixed over a run of events: a user's first status in them against
  * their last. Someone who broke and was fixed again in between has no net change and is left out.
  */
 export function netChanges(events: ChangeEvent[]): { broke: ChangeEvent[]; fixed: ChangeEvent[] } {

@@ -13,8 +13,6 @@ export interface SweepRun {
   id: string;
   /** Users whose latest result is at least this recent were checked by this sweep already. */
   startedAt: string;
-  /** The digest covers change events after this instant (the previous digest's end). */
-  windowStart: string;
   phase: 'stored' | 'discover' | 'digest' | 'nudge' | 'done';
   /** Index into the phase's list (status partitions, nudge days). */
   step: number;
@@ -23,20 +21,17 @@ export interface SweepRun {
   /** Chunks in a row that ended with retryable failures at this same position. */
   retries: number;
   checked: number;
-  /** The digest's end, once posted. */
-  digestUpTo?: string;
+  /** Who the digest this sweep posted named, once posted: every later invocation answers with them. */
+  digest?: { broke: string[]; fixed: string[] };
 }
 
-/** The sweep's own items in the one table: the lock, run state, digest marker and nudge marks. */
+/** The sweep's own items in the one table: the lock, run state and nudge marks. */
 export interface SweepStore {
   /** Takes (or renews, for the same owner) the lock until `untilMs`; false when another live owner holds it. */
   acquireLock(owner: string, untilMs: number): Promise<boolean>;
   releaseLock(owner: string): Promise<void>;
   loadRun(id: string): Promise<SweepRun | undefined>;
   saveRun(run: SweepRun): Promise<void>;
-  /** The end of the last digest's window, if any sweep posted one. */
-  lastDigestUpTo(): Promise<string | undefined>;
-  markDigest(upTo: string): Promise<void>;
   /** Records that `email` gets the nudge for `day` of the spell that began at `since`; false when it had it already. */
   markNudge(email: string, since: string, day: number): Promise<boolean>;
   /** How many users have this status now. */
@@ -53,7 +48,6 @@ export interface SweepStore {
 }
 
 const LOCK = { pk: 'SWEEP#lock', sk: 'LOCK' };
-const DIGEST = { pk: 'SWEEP#digest', sk: 'LAST' };
 const RUN_PK = 'SWEEP#run';
 const KEEP_SECONDS = 30 * 86_400;
 
@@ -132,15 +126,6 @@ export function createSweepStore(options: {
           Item: { ...run, pk: RUN_PK, sk: run.id, expiresAt: expiresAt() },
         }),
       );
-    },
-
-    async lastDigestUpTo() {
-      const out = await db.send(new GetCommand({ TableName: table, Key: DIGEST, ConsistentRead: true }));
-      return typeof out.Item?.upTo === 'string' ? out.Item.upTo : undefined;
-    },
-
-    async markDigest(upTo) {
-      await db.send(new PutCommand({ TableName: table, Item: { ...DIGEST, upTo } }));
     },
 
     markNudge(email, since, day) {

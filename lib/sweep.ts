@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildChangeDigest, buildNudgeMessage } from './change-digest.ts';
-import { type ChangeLog, netChanges } from './change-log.ts';
+import { type ChangeEvent, type ChangeLog, netChanges } from './change-log.ts';
 import type { CheckUsers } from './check-users.ts';
 import { describeError } from './errors.ts';
 import { MAX_EMAILS_PER_CALL } from './gong-client.ts';
 import { type GongDirectory, GongDirectoryError } from './gong-users.ts';
-import { type HistoryStore, mapLimit } from './history-store.ts';
+import type { HistoryStore } from './history-store.ts';
+import { mapLimit } from './map-limit.ts';
 import type { UserStatus } from './report.ts';
 import type { SweepNotifier } from './sweep-notifier.ts';
 import type { SweepRun, SweepStore } from './sweep-store.ts';
@@ -47,7 +48,7 @@ interface SweepDeps {
   chunkSeconds?: number;
   /** How long the lock waits for the handed-off invocation to start (async invokes can queue). */
   handOffGraceMs?: number;
-  /** The sweep's calendar (its start, the digest window, nudge days); time budgets follow the real clock, as deadlines do. */
+  /** The sweep's calendar (its start, nudge days); time budgets follow the real clock, as deadlines do. */
   now?: () => number;
 }
 
@@ -82,12 +83,9 @@ export function createSweep(deps: SweepDeps) {
   const maxChunkCalls = Math.max(1, Math.min(MAX_CHUNK_CALLS, Math.ceil(deps.rps * chunkSeconds)));
 
   async function startRun(id: string): Promise<SweepRun> {
-    const startedAt = new Date(now()).toISOString();
     const run: SweepRun = {
       id,
-      startedAt,
-      // The first sweep ever reports only what changes during it.
-      windowStart: (await sweeps.lastDigestUpTo()) ?? startedAt,
+      startedAt: new Date(now()).toISOString(),
       phase: 'stored',
       step: 0,
       retries: 0,
@@ -217,13 +215,13 @@ export function createSweep(deps: SweepDeps) {
     return fresh.length;
   }
 
-  async function changesUpTo(run: SweepRun, upTo: string) {
-    return netChanges(await deps.changes.list({ after: run.windowStart, upTo }));
-  }
-
+  /**
+   * Posts one digest of every pending change event, whenever it was stored: an event written after
+   * this Query stays pending and goes into the next digest, so none is lost to timing.
+   */
   async function postDigest(run: SweepRun) {
-    const upTo = new Date(now()).toISOString();
-    const { broke, fixed } = await changesUpTo(run, upTo);
+    const pending = await deps.changes.listPending();
+    const { broke, fixed } = netChanges(pending.map((entry) => entry.event));
     if (broke.length + fixed.length > 0) {
       const [invalid, notInGong] = await Promise.all([
         sweeps.countStatus('INVALID'),
@@ -233,11 +231,16 @@ export function createSweep(deps: SweepDeps) {
         buildChangeDigest({ broke, fixed, stillBroken: { invalid, notInGong }, checked: run.checked }),
       );
     }
-    // Only after posting: a failed post is retried with the same window, not lost.
-    await sweeps.markDigest(upTo);
+    // Only after posting, and exactly the events read: a failed post leaves them pending for the
+    // next sweep. Events with no net change (broke and fixed again) are done with too.
+    await deps.changes.markPosted(
+      pending.map((entry) => entry.key),
+      { sweepId: run.id, at: new Date(now()).toISOString() },
+    );
     logger.info('Sweep digest', { sweepId: run.id, broke: broke.length, fixed: fixed.length });
     moveOn(run, deps.nudge ? 'nudge' : 'done');
-    run.digestUpTo = upTo;
+    // Saved with the run: a later invocation answers with the digest this sweep posted.
+    run.digest = { broke: emailsOf(broke), fixed: emailsOf(fixed) };
   }
 
   /**
@@ -302,13 +305,14 @@ export function createSweep(deps: SweepDeps) {
   }
 
   async function answer(run: SweepRun, done: boolean): Promise<SweepAnswer> {
-    const { broke, fixed } = await changesUpTo(run, run.digestUpTo ?? new Date(now()).toISOString());
-    return {
-      checked: run.checked,
-      broke: broke.map((event) => event.email),
-      fixed: fixed.map((event) => event.email),
-      done,
-    };
+    // Before its digest, a sweep answers with what the digest would name so far.
+    const named = run.digest ?? (await pendingNames());
+    return { checked: run.checked, broke: named.broke, fixed: named.fixed, done };
+  }
+
+  async function pendingNames() {
+    const { broke, fixed } = netChanges((await deps.changes.listPending()).map((entry) => entry.event));
+    return { broke: emailsOf(broke), fixed: emailsOf(fixed) };
   }
 
   return async function sweep(
@@ -346,6 +350,10 @@ export function createSweep(deps: SweepDeps) {
       if (!handedOff) await sweeps.releaseLock(id);
     }
   };
+}
+
+function emailsOf(events: ChangeEvent[]): string[] {
+  return events.map((event) => event.email);
 }
 
 function continuationOf(event: unknown): string | undefined {

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '../check-users.ts';
 import { ValidationError } from '../errors.ts';
 import { MAX_EMAILS_PER_CALL } from '../gong-client.ts';
-import { mapLimit } from '../history-store.ts';
+import { mapLimit } from '../map-limit.ts';
 import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from './pending-store.ts';
 
 /** Don't start a batch with less time than one Gong call with its retries may need. */

@@ -4,7 +4,7 @@ import type { CheckUsers } from '../check-users.ts';
 import { isEmail, normaliseEmail } from '../emails.ts';
 import { ValidationError } from '../errors.ts';
 import type { HistoryStore } from '../history-store.ts';
-import { mapLimit } from '../history-store.ts';
+import { mapLimit } from '../map-limit.ts';
 import {
   type BlockMessage,
   buildCheckMessage,

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '../../infra/local/slack-api.ts';
-import { createHistoryStore } from '../../lib/history-store.ts';
+import { createHistoryStore, type LatestResult } from '../../lib/history-store.ts';
 import type { UserResult, UserStatus } from '../../lib/report.ts';
 import type { SweepAnswer } from '../../lib/sweep.ts';
 import { type LambdaInvokeStandIn, startLambdaInvoke } from '../support/lambda-invoke.ts';
@@ -174,6 +174,45 @@ describe('sweep (built bundle, loopback Gong, DynamoDB, Slack and Lambda)', () =
 
     expect(answer.broke).toEqual(['rep003@example.com']);
     expect(posts(slack, ALERT_CHANNEL)).toHaveLength(1);
+  });
+
+  it('posts exactly once a change that another door stored after the previous digest, though Gong answered it before', async () => {
+    await seed(stack, reps(5));
+    const late = 'rep003@example.com';
+    await load()({});
+    const store = createHistoryStore({ db: stack.db, table: stack.table });
+    const sweptLatest = await store.getLatest(late);
+    expect(sweptLatest?.status).toBe('OK');
+    // Another door had Gong's answer 1 ms after the sweep checked this user, so before that sweep's
+    // digest ran (its own writes came in between), but stored it only now, after that digest.
+    const answeredAt = new Date(Date.parse(sweptLatest?.checkedAt ?? '') + 1).toISOString();
+    expect(answeredAt < new Date().toISOString()).toBe(true);
+    stack.gong.setUser({ email: late, ...BROKEN });
+    const unstored = await store.record(
+      [
+        {
+          email: late,
+          exists: true,
+          valid: false,
+          status: 'INVALID',
+          checkedAt: answeredAt,
+          gongRequestId: 'late-door',
+          userFacingError: BROKEN.userFacingError,
+          fixUrl: FIX_URL,
+        },
+      ],
+      { source: 'api', requestId: 'late-door', previous: new Map([[late, sweptLatest as LatestResult]]) },
+    );
+    expect(unstored.size).toBe(0);
+
+    const next = await load()({});
+    const after = await load()({});
+
+    expect(next).toEqual({ checked: 5, broke: [late], fixed: [], done: true });
+    expect(after).toEqual({ checked: 5, broke: [], fixed: [], done: true });
+    const digests = posts(slack, ALERT_CHANNEL);
+    expect(digests).toHaveLength(1);
+    expect(blockText(digests[0]?.body ?? {}).split(late)).toHaveLength(2);
   });
 
   it('resumes from its saved cursor when out of time and checks every user exactly once', async () => {
