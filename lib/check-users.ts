@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from './emails.ts';
+import { describeError } from './errors.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from './gong-client.ts';
 import type { HistoryStore, LatestResult } from './history-store.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from './report.ts';
@@ -29,11 +30,11 @@ export function createCheckUsers(deps: {
 
   async function storeBatch(
     statuses: GongUserStatus[],
-    previous: Map<string, LatestResult>,
+    previous: Map<string, LatestResult> | undefined,
     options: CheckOptions,
   ): Promise<UserResult[]> {
     const results = statuses.map(({ answeredAt, ...status }) => {
-      const before = previous.get(status.email);
+      const before = previous?.get(status.email);
       const result: UserResult = {
         ...status,
         status: statusOf(status.exists, status.valid),
@@ -45,11 +46,10 @@ export function createCheckUsers(deps: {
       }
       return result;
     });
-    const unstored = await store.record(results, {
-      source: options.source,
-      requestId: options.requestId,
-      previous,
-    });
+    // Without what we knew, storing would reset `since` and miss changes: answer, but store nothing.
+    const unstored = previous
+      ? await store.record(results, { source: options.source, requestId: options.requestId, previous })
+      : new Set(results.map((result) => result.email));
     if (unstored.size > 0) {
       logger.error('Could not store some results', { count: unstored.size, requestId: options.requestId });
       for (const result of results) if (unstored.has(result.email)) result.stored = false;
@@ -62,9 +62,12 @@ export function createCheckUsers(deps: {
     const startedAt = new Date().toISOString();
     // What we knew is read while the first Gong call is under way; each batch is stored as soon as
     // Gong answers it, so storing overlaps the paced calls instead of following them all.
-    const previousRead = store.getLatestMany(emails);
-    // Batches await it only once Gong answers: a read failing before then is no unhandled rejection.
-    previousRead.catch(() => undefined);
+    const previousRead = store.getLatestMany(emails).catch((error: unknown) => {
+      logger.error('Could not read the stored results; answering without storing', {
+        error: describeError(error),
+      });
+      return undefined;
+    });
     const batches: string[][] = [];
     for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
       batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));

@@ -179,6 +179,20 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
     }
   });
 
+  it('accounts for every email as a failure, without throwing, when the table is missing', async () => {
+    const broken = loadHandler('checkStatus', { ...stack.env, HISTORY_TABLE: 'no-such-table' }) as CheckStatus;
+
+    const report = await broken({ emails: ['ada@example.com', 'grace@example.com'] });
+
+    expect(report.results).toEqual([]);
+    expect(report.failures.map((f) => [f.email, f.code])).toEqual([
+      ['ada@example.com', 'GONG_UNAVAILABLE'],
+      ['grace@example.com', 'GONG_UNAVAILABLE'],
+    ]);
+    expect(report.failures[0]?.message).toMatch(/Could not take a Gong call slot/);
+    expect(stack.gong.stats.calls).toBe(0);
+  });
+
   it('names the secret and never its value when the secret is garbled', async () => {
     stack.secrets.setSecret(GONG_SECRET_ID, '{"accessKey":"AKIA-SHOULD-NOT-LEAK"');
     try {
