@@ -180,7 +180,10 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
   });
 
   it('accounts for every email as a failure, without throwing, when the table is missing', async () => {
-    const broken = loadHandler('checkStatus', { ...stack.env, HISTORY_TABLE: 'no-such-table' }) as CheckStatus;
+    const broken = loadHandler('checkStatus', {
+      ...stack.env,
+      HISTORY_TABLE: 'no-such-table',
+    }) as CheckStatus;
 
     const report = await broken({ emails: ['ada@example.com', 'grace@example.com'] });
 
