@@ -2,18 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RecheckSummary } from '../../lib/crm/recheck-pending.ts';
 import { httpEvent, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type HttpResult = { statusCode: number; headers?: Record<string, string>; body: string };
 type HttpHandler = (event: unknown) => Promise<HttpResult>;
-type Recheck = (event: unknown) => Promise<{
-  checked: number;
-  resolved: string[];
-  expired: string[];
-  rescheduled: number;
-  failed: number;
-  done: boolean;
-}>;
+type Recheck = (event: unknown) => Promise<RecheckSummary>;
 
 const CRM_SECRET_ID = 'gong-status/crm-webhook';
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
