@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from './map-limit.ts';
 import type { UserResult, UserStatus } from './report.ts';
+import { STATUS_INDEX } from './table-layout.ts';
 
 /** A user who broke (OK → INVALID or NOT_IN_GONG) or was fixed (back to OK), as one check saw it. */
 export interface ChangeEvent {
@@ -98,7 +99,7 @@ export function createChangeLog(options: { db: DynamoDBDocumentClient; table: st
         const out = await db.send(
           new QueryCommand({
             TableName: table,
-            IndexName: 'gsi1',
+            IndexName: STATUS_INDEX,
             KeyConditionExpression: 'gsi1pk = :pending',
             ExpressionAttributeValues: { ':pending': PENDING },
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),

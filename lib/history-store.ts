@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import { changeEventItem } from './change-log.ts';
 import { ValidationError } from './errors.ts';
 import type { UserResult, UserStatus } from './report.ts';
+import { STATUS_INDEX } from './table-layout.ts';
 
 /** A check result as stored (without the report's comparison flags), with where it came from. */
 export interface StoredResult extends Omit<UserResult, 'previousValid' | 'changed' | 'stored'> {
@@ -70,7 +71,6 @@ const STORED_FIELDS = [
 
 const userKey = (email: string) => `USER#${email}`;
 export const LATEST = 'LATEST';
-export const STATUS_INDEX = 'gsi1';
 
 /** DynamoDB-backed history: one item per check, one latest item per user, all in the one table. */
 export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {

@@ -7,6 +7,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserStatus } from './report.ts';
+import { STATUS_INDEX } from './table-layout.ts';
 
 /** Where a sweep is: which phase, and how far into it. Saved after every chunk, so any invocation can go on. */
 export interface SweepRun {
@@ -149,7 +150,7 @@ export function createSweepStore(options: {
         const out = await db.send(
           new QueryCommand({
             TableName: table,
-            IndexName: 'gsi1',
+            IndexName: STATUS_INDEX,
             KeyConditionExpression: 'gsi1pk = :status',
             ExpressionAttributeValues: { ':status': `STATUS#${status}` },
             Select: 'COUNT',
@@ -166,7 +167,7 @@ export function createSweepStore(options: {
       const out = await db.send(
         new QueryCommand({
           TableName: table,
-          IndexName: 'gsi1',
+          IndexName: STATUS_INDEX,
           // gsi1sk is `<since>#<email>`: the date prefix picks the users who entered the status that day.
           KeyConditionExpression: 'gsi1pk = :status AND begins_with(gsi1sk, :day)',
           ExpressionAttributeValues: { ':status': `STATUS#${status}`, ':day': day },

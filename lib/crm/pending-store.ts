@@ -6,8 +6,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { STATUS_INDEX } from '../history-store.ts';
 import { mapLimit } from '../map-limit.ts';
+import { STATUS_INDEX } from '../table-layout.ts';
 
 /** A CRM-created user Gong did not know yet, waiting for its next re-check. */
 export interface PendingUser {
