@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { freePort } from '../infra/local/dynamodb.ts';
-import type { CheckReport } from '../lib/report.ts';
-import { FUNCTIONS } from '../scripts/functions.ts';
+import type { CheckReport } from '#lib/check/report.ts';
+import { freePort } from '#local/dynamodb.ts';
+import { FUNCTIONS } from '../scripts/build/functions.ts';
 import { loadHandler, startTestStack } from '../test/support/stack.ts';
 
 // Bulk check at Gong's pace: the sandbox allows RPS calls a second and answers in LATENCY_MS;
@@ -24,7 +24,7 @@ async function measureBulkCheck(): Promise<void> {
     [
       '--import',
       'tsx',
-      'infra/local/gong-sandbox.ts',
+      'local/gong-sandbox.ts',
       '--port',
       String(port),
       '--rps',

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { deadlineOf } from '../lib/deadline.ts';
-import { ValidationError } from '../lib/errors.ts';
-import type { CheckReport } from '../lib/report.ts';
-import { wireCore } from './wiring.ts';
+import type { CheckReport } from '#lib/check/report.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { ValidationError } from '#lib/errors.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 

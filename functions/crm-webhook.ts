@@ -1,14 +1,14 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readCrmWebhookSecret } from '../lib/crm/config.ts';
-import { createCrmWebhook, IDEMPOTENCY_NAME } from '../lib/crm/crm-webhook.ts';
-import { createNewUserCheck } from '../lib/crm/new-user-check.ts';
-import { createPendingStore } from '../lib/crm/pending-store.ts';
-import { secretSourceOf } from '../lib/crm/secret-field.ts';
-import { deadlineOf } from '../lib/deadline.ts';
-import { httpErrors, json, rawBody } from '../lib/http.ts';
-import { createIdempotencyStore } from '../lib/idempotency-store.ts';
-import { wireCore } from './wiring.ts';
+import { readCrmWebhookSecret } from '#lib/crm/config.ts';
+import { createCrmWebhook, IDEMPOTENCY_NAME } from '#lib/crm/crm-webhook.ts';
+import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
+import { createPendingStore } from '#lib/crm/pending-store.ts';
+import { secretSourceOf } from '#lib/crm/secret-field.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { httpErrors, json, rawBody } from '#lib/http/responses.ts';
+import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const { db, secrets } = core.clients;

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { deadlineOf } from '../lib/deadline.ts';
-import { assertGongAnswered, httpErrors, json, jsonBody } from '../lib/http.ts';
-import { createUsersApi, emailFromPath } from '../lib/users-api.ts';
-import { wireCore } from './wiring.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { assertGongAnswered, httpErrors, json, jsonBody } from '#lib/http/responses.ts';
+import { createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const users = createUsersApi(core.store);

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { createPendingStore } from '../lib/crm/pending-store.ts';
-import { createRecheckPending, type RecheckSummary, recheckWindowFrom } from '../lib/crm/recheck-pending.ts';
-import { deadlineOf } from '../lib/deadline.ts';
-import { wireCore } from './wiring.ts';
+import { createPendingStore } from '#lib/crm/pending-store.ts';
+import { createRecheckPending, type RecheckSummary, recheckWindowFrom } from '#lib/crm/recheck-pending.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const recheck = createRecheckPending({

@@ -1,14 +1,14 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readSalesforceConfig } from '../lib/crm/config.ts';
-import { createNewUserCheck } from '../lib/crm/new-user-check.ts';
-import { createPendingStore } from '../lib/crm/pending-store.ts';
-import { createSalesforceOutbound } from '../lib/crm/salesforce-outbound.ts';
-import { secretSourceOf } from '../lib/crm/secret-field.ts';
-import { ackResponse, soapErrors } from '../lib/crm/soap.ts';
-import { deadlineOf } from '../lib/deadline.ts';
-import { rawBody } from '../lib/http.ts';
-import { wireCore } from './wiring.ts';
+import { readSalesforceConfig } from '#lib/crm/config.ts';
+import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
+import { createPendingStore } from '#lib/crm/pending-store.ts';
+import { createSalesforceOutbound } from '#lib/crm/salesforce-outbound.ts';
+import { secretSourceOf } from '#lib/crm/secret-field.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { rawBody } from '#lib/http/responses.ts';
+import { ackResponse, soapErrors } from '#lib/http/soap.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const settings = readSalesforceConfig(process.env);

@@ -1,10 +1,10 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { requireEnv } from '../lib/config.ts';
-import { logger } from '../lib/logger.ts';
-import { readSlackConfig, slackCredentials } from '../lib/slack/credentials.ts';
-import { createHandOff, invokeWorkerAsync } from '../lib/slack/hand-off.ts';
-import { createSlackApp } from '../lib/slack/slack-app.ts';
+import { requireEnv } from '#lib/config.ts';
+import { logger } from '#lib/logger.ts';
+import { readSlackConfig, slackCredentials } from '#lib/slack/credentials.ts';
+import { createHandOff, invokeWorkerAsync } from '#lib/slack/hand-off.ts';
+import { createSlackApp } from '#lib/slack/slack-app.ts';
 
 // Wired once per container. No table and no Gong here: the ack path only verifies, parses and hands off.
 const config = readSlackConfig(process.env);

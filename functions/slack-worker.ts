@@ -1,11 +1,11 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { deadlineOf } from '../lib/deadline.ts';
-import { createIdempotencyStore } from '../lib/idempotency-store.ts';
-import { readSlackConfig, slackCredentials } from '../lib/slack/credentials.ts';
-import { createSlackApi, postToResponseUrl } from '../lib/slack/web-api.ts';
-import { createSlackWorker, parseSlackJob } from '../lib/slack/worker.ts';
-import { wireCore } from './wiring.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { readSlackConfig, slackCredentials } from '#lib/slack/credentials.ts';
+import { createSlackApi, postToResponseUrl } from '#lib/slack/web-api.ts';
+import { createSlackWorker, parseSlackJob } from '#lib/slack/worker.ts';
+import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
+import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const slackConfig = readSlackConfig(process.env);

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { deadlineOf } from '../lib/deadline.ts';
-import { logger } from '../lib/logger.ts';
-import type { SweepAnswer } from '../lib/sweep.ts';
-import { wireSweep } from './sweep-wiring.ts';
+import { deadlineOf } from '#lib/deadline.ts';
+import { logger } from '#lib/logger.ts';
+import type { SweepAnswer } from '#lib/sweep/sweep.ts';
+import { wireSweep } from './wiring/sweep.ts';
 
 const sweep = wireSweep();
 

@@ -1,5 +1,5 @@
-import { ConfigError } from './errors.ts';
-import { DEFAULT_GONG_BASE_URL } from './gong-credentials.ts';
+import { ConfigError } from '#lib/errors.ts';
+import { DEFAULT_GONG_BASE_URL } from '#lib/gong/credentials.ts';
 
 type Env = Record<string, string | undefined>;
 

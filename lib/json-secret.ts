@@ -1,7 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod/mini';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '#lib/errors.ts';
 
 /** Gives a secret's current value; `forceFetch` re-reads it past the cache (it may have rotated). */
 export type SecretSource<T> = (options?: { forceFetch?: boolean }) => Promise<T>;

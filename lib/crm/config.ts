@@ -1,6 +1,6 @@
-import { readSecretRef, requireEnv } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import type { SecretSetting } from './secret-field.ts';
+import { readSecretRef, requireEnv } from '#lib/config.ts';
+import type { SecretSetting } from '#lib/crm/secret-field.ts';
+import { ConfigError } from '#lib/errors.ts';
 
 type Env = Record<string, string | undefined>;
 

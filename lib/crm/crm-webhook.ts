@@ -7,11 +7,11 @@ import {
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { isEmail, normaliseEmail } from '../emails.ts';
-import { ConfigError, HttpError } from '../errors.ts';
-import type { UserResult } from '../report.ts';
-import type { CheckNewUsers } from './new-user-check.ts';
-import type { SecretSource } from './secret-field.ts';
+import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
+import type { UserResult } from '#lib/check/report.ts';
+import type { CheckNewUsers } from '#lib/crm/new-user-check.ts';
+import type { SecretSource } from '#lib/crm/secret-field.ts';
+import { ConfigError, HttpError } from '#lib/errors.ts';
 
 /** The one event type this endpoint accepts (DESIGN.md, CRM webhook). */
 export const USER_CREATED = 'user.created';

@@ -1,8 +1,8 @@
-import type { CheckOptions, CheckUsers } from '../check-users.ts';
-import { HttpError } from '../errors.ts';
-import { assertGongAnswered } from '../http.ts';
-import type { CheckReport } from '../report.ts';
-import type { PendingStore } from './pending-store.ts';
+import type { CheckOptions, CheckUsers } from '#lib/check/check-users.ts';
+import type { CheckReport } from '#lib/check/report.ts';
+import type { PendingStore } from '#lib/crm/pending-store.ts';
+import { HttpError } from '#lib/errors.ts';
+import { assertGongAnswered } from '#lib/http/responses.ts';
 
 export interface NewUserCheck {
   report: CheckReport;

@@ -6,8 +6,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mapLimit } from '../map-limit.ts';
-import { STATUS_INDEX } from '../table-layout.ts';
+import { mapLimit } from '#lib/map-limit.ts';
+import { STATUS_INDEX } from '#lib/table/keys.ts';
 
 /** A CRM-created user Gong did not know yet, waiting for its next re-check. */
 export interface PendingUser {

@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CheckUsers } from '../check-users.ts';
-import { ValidationError } from '../errors.ts';
-import { MAX_EMAILS_PER_CALL } from '../gong-client.ts';
-import { mapLimit } from '../map-limit.ts';
-import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from './pending-store.ts';
+import type { CheckUsers } from '#lib/check/check-users.ts';
+import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from '#lib/crm/pending-store.ts';
+import { ValidationError } from '#lib/errors.ts';
+import { MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
+import { mapLimit } from '#lib/map-limit.ts';
 
 /** Don't start a batch with less time than one Gong call with its retries may need. */
 const MIN_TIME_FOR_BATCH_MS = 15_000;

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { isEmail, normaliseEmail } from '../emails.ts';
-import { ConfigError, HttpError } from '../errors.ts';
-import type { CheckNewUsers } from './new-user-check.ts';
-import type { SecretSource } from './secret-field.ts';
+import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
+import type { CheckNewUsers } from '#lib/crm/new-user-check.ts';
+import type { SecretSource } from '#lib/crm/secret-field.ts';
+import { ConfigError, HttpError } from '#lib/errors.ts';
 
 /** The WSDL's maxOccurs for Notification. */
 export const MAX_NOTIFICATIONS = 100;

@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import type { SecretRef } from '../config.ts';
-import { cachedSecret, parseJsonSecret } from '../json-secret.ts';
+import type { SecretRef } from '#lib/config.ts';
+import { cachedSecret, parseJsonSecret } from '#lib/json-secret.ts';
 
 /** Gives the current value of one secret string. */
 export type SecretSource = () => Promise<string>;

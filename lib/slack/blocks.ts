@@ -1,6 +1,6 @@
-import type { StoredResult } from '../history-store.ts';
-import type { CheckFailure, CheckReport, UserResult, UserStatus } from '../report.ts';
-import type { TeamSummary } from './team-summary.ts';
+import type { CheckFailure, CheckReport, UserResult, UserStatus } from '#lib/check/report.ts';
+import type { StoredResult } from '#lib/history/history-store.ts';
+import type { TeamSummary } from '#lib/slack/team-summary.ts';
 
 /** Slack refuses messages with more than 50 blocks (`invalid_blocks`). */
 export const MAX_BLOCKS = 50;

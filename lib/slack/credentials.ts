@@ -1,8 +1,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { readSecretRef, type SecretRef } from '../config.ts';
-import { ConfigError } from '../errors.ts';
-import { cachedSecret, parseJsonSecret } from '../json-secret.ts';
+import { readSecretRef, type SecretRef } from '#lib/config.ts';
+import { ConfigError } from '#lib/errors.ts';
+import { cachedSecret, parseJsonSecret } from '#lib/json-secret.ts';
 
 /** Slack's own Web API base; SLACK_API_URL overrides it (tests and local runs point it at loopback). */
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';

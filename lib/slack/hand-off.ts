@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ValidationError } from '../errors.ts';
-import { type BlockMessage, buildHelpMessage } from './blocks.ts';
-import { formatSkipped, parseCommand } from './parse-command.ts';
-import type { SlackJob } from './worker.ts';
+import { ValidationError } from '#lib/errors.ts';
+import { type BlockMessage, buildHelpMessage } from '#lib/slack/blocks.ts';
+import { formatSkipped, parseCommand } from '#lib/slack/parse-command.ts';
+import type { SlackJob } from '#lib/slack/worker.ts';
 
 /** The slash command fields we read (Slack sends more). */
 export interface SlashCommand {

@@ -4,12 +4,12 @@ import App from '@slack/bolt/dist/App';
 import AwsLambdaReceiver from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
 import type { LogLevel } from '@slack/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HttpError } from '../errors.ts';
-import { rawBody } from '../http.ts';
-import { LINK_ACTION_PREFIXES } from './blocks.ts';
-import type { SlackCredentialSource } from './credentials.ts';
-import type { AckReply, SlashCommand } from './hand-off.ts';
-import { SlackSignatureError, verifySlackRequest } from './verify-request.ts';
+import { HttpError } from '#lib/errors.ts';
+import { rawBody } from '#lib/http/responses.ts';
+import { LINK_ACTION_PREFIXES } from '#lib/slack/blocks.ts';
+import type { SlackCredentialSource } from '#lib/slack/credentials.ts';
+import type { AckReply, SlashCommand } from '#lib/slack/hand-off.ts';
+import { SlackSignatureError, verifySlackRequest } from '#lib/slack/verify-request.ts';
 
 type Handler = (
   event: APIGatewayProxyEventV2,

@@ -1,5 +1,5 @@
-import type { HistoryStore, LatestResult } from '../history-store.ts';
-import type { UserStatus } from '../report.ts';
+import type { UserStatus } from '#lib/check/report.ts';
+import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
 
 /** How the known users stand: a count per status, and the first broken ones (longest broken first). */
 export interface TeamSummary {

@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
-import type { CheckUsers } from '../check-users.ts';
-import { isEmail, normaliseEmail } from '../emails.ts';
-import { ValidationError } from '../errors.ts';
-import type { HistoryStore } from '../history-store.ts';
-import { mapLimit } from '../map-limit.ts';
+import type { CheckUsers } from '#lib/check/check-users.ts';
+import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
+import { ValidationError } from '#lib/errors.ts';
+import type { HistoryStore } from '#lib/history/history-store.ts';
+import { mapLimit } from '#lib/map-limit.ts';
 import {
   type BlockMessage,
   buildCheckMessage,
@@ -12,10 +12,10 @@ import {
   buildHistoryMessage,
   buildNoteMessage,
   buildTeamMessage,
-} from './blocks.ts';
-import { MAX_USERS_PER_COMMAND, type Target, USER_ID } from './parse-command.ts';
-import { summariseTeam } from './team-summary.ts';
-import { type SlackApi, SlackApiError, type SlackMessage } from './web-api.ts';
+} from '#lib/slack/blocks.ts';
+import { MAX_USERS_PER_COMMAND, type Target, USER_ID } from '#lib/slack/parse-command.ts';
+import { summariseTeam } from '#lib/slack/team-summary.ts';
+import { type SlackApi, SlackApiError, type SlackMessage } from '#lib/slack/web-api.ts';
 
 const targetSchema = z.union([
   z.object({

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallPacer, SlotUnavailableError } from '../../lib/call-pacer.ts';
+import { createCallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 describe('createCallPacer (two containers sharing one table)', () => {

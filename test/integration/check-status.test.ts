@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CheckReport } from '../../lib/report.ts';
+import type { CheckReport } from '#lib/check/report.ts';
 import { GONG_SECRET_ID, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;

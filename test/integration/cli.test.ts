@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CheckReport } from '../../lib/report.ts';
+import type { CheckReport } from '#lib/check/report.ts';
 import { cleanEnv, runCli } from '../support/cli.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RecheckSummary } from '../../lib/crm/recheck-pending.ts';
+import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
 import { httpEvent, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type HttpResult = { statusCode: number; headers?: Record<string, string>; body: string };
@@ -270,7 +270,7 @@ describe('crmWebhook (built bundle, loopback Gong, Secrets Manager and DynamoDB)
       const emails = Array.from({ length: 150 }, () => unique('unknown-batch'));
       // Seed pending users straight into the table, as the webhook leaves them, 20 minutes ago.
       const created = new Date(Date.now() - 20 * 60_000);
-      const { createPendingStore } = await import('../../lib/crm/pending-store.ts');
+      const { createPendingStore } = await import('#lib/crm/pending-store.ts');
       await createPendingStore({ db: stack.db, table: stack.table }).add(emails, {
         source: 'crm',
         at: created,

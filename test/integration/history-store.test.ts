@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHistoryStore, type HistoryStore } from '../../lib/history-store.ts';
-import type { UserResult } from '../../lib/report.ts';
+import type { UserResult } from '#lib/check/report.ts';
+import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 const result = (email: string, checkedAt: string, valid: boolean): UserResult => ({

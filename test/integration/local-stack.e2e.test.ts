@@ -6,13 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LOCAL_SLACK_SIGNING_SECRET,
-  readState,
-  type StackState,
-  stateFile,
-} from '../../infra/local/stack.ts';
-import type { CheckReport } from '../../lib/report.ts';
+import type { CheckReport } from '#lib/check/report.ts';
+import { LOCAL_SLACK_SIGNING_SECRET, readState, type StackState, stateFile } from '#local/stack.ts';
 import { cleanEnv, runCli } from '../support/cli.ts';
 import { slackSignature, slashCommandBody } from '../support/slack-requests.ts';
 

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EXAMPLE_USERS } from '../../infra/local/gong-sandbox.ts';
-import { DEFAULT_BOT_TOKEN, startSlackApi } from '../../infra/local/slack-api.ts';
+import { EXAMPLE_USERS } from '#local/gong-sandbox.ts';
+import { DEFAULT_BOT_TOKEN, startSlackApi } from '#local/slack-api.ts';
 import { startLambdaInvoke } from '../support/lambda-invoke.ts';
 import {
   linkClickBody,

@@ -1,9 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '../../infra/local/slack-api.ts';
-import { createHistoryStore, type LatestResult } from '../../lib/history-store.ts';
-import type { UserResult, UserStatus } from '../../lib/report.ts';
-import type { SweepAnswer } from '../../lib/sweep.ts';
+import type { UserResult, UserStatus } from '#lib/check/report.ts';
+import { createHistoryStore, type LatestResult } from '#lib/history/history-store.ts';
+import type { SweepAnswer } from '#lib/sweep/sweep.ts';
+import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '#local/slack-api.ts';
 import { type LambdaInvokeStandIn, startLambdaInvoke } from '../support/lambda-invoke.ts';
 import { loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 

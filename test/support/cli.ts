@@ -30,13 +30,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ENV_FILE: devNull, ...extra };
 }
 
-/** Runs `scripts/<name>.ts` with tsx, as `npm run <name>` does, and collects its output. */
+/** Runs `scripts/cli/<name>.ts` with tsx, as `npm run <name>` does, and collects its output. */
 export function runCli(
   name: 'check' | 'history',
   args: string[],
   options: { env: NodeJS.ProcessEnv; stdin?: string },
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `scripts/cli/${name}.ts`, ...args], {
     cwd: ROOT,
     env: options.env,
     stdio: ['pipe', 'pipe', 'pipe'],

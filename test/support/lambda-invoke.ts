@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Context } from 'aws-lambda';
-import { listen, readBody } from '../../infra/local/http-server.ts';
+import { listen, readBody } from '#local/http-server.ts';
 import { lambdaContext } from './stack.ts';
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;

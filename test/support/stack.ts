@@ -3,14 +3,10 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.ts';
-import {
-  type GongSandbox,
-  type GongSandboxOptions,
-  startGongSandbox,
-} from '../../infra/local/gong-sandbox.ts';
-import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts';
-import { ensureTable } from '../../infra/local/table.ts';
+import { type LocalDynamo, startLocalDynamo } from '#local/dynamodb.ts';
+import { type GongSandbox, type GongSandboxOptions, startGongSandbox } from '#local/gong-sandbox.ts';
+import { type SecretsManagerStandIn, startSecretsManager } from '#local/secrets-manager.ts';
+import { ensureTable } from '#local/table.ts';
 
 const require = createRequire(import.meta.url);
 

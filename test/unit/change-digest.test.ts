@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildChangeDigest, buildNudgeMessage } from '../../lib/change-digest.ts';
-import { type ChangeEvent, netChanges } from '../../lib/change-log.ts';
+import { type ChangeEvent, netChanges } from '#lib/history/change-log.ts';
+import { buildChangeDigest, buildNudgeMessage } from '#lib/slack/digest.ts';
 import { expectValidBlockKit } from '../support/block-kit.ts';
 
 const FIX_URL = 'https://us-12345.app.gong.io/settings/personal/calendar';

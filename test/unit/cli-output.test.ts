@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckReport, UserResult } from '../../lib/report.ts';
+import type { CheckReport, UserResult } from '#lib/check/report.ts';
 import {
   createProgress,
   emailsFromText,
@@ -7,7 +7,7 @@ import {
   formatDuration,
   renderHistory,
   renderReport,
-} from '../../scripts/cli-output.ts';
+} from '../../scripts/cli/cli-output.ts';
 
 const at = '2026-11-28T12:00:00.000Z';
 const ok: UserResult = {

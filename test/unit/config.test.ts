@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCoreConfig } from '../../lib/config.ts';
+import { readCoreConfig } from '#lib/config.ts';
 
 describe('readCoreConfig', () => {
   it('prefers the secret when GONG_SECRET_ID is set', () => {

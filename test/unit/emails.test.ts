@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEmail, normaliseEmail, parseEmailList } from '../../lib/emails.ts';
+import { isEmail, normaliseEmail, parseEmailList } from '#lib/check/emails.ts';
 
 describe('parseEmailList', () => {
   it('returns trimmed, lower-cased, de-duplicated emails in first-seen order', () => {

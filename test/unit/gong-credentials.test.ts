@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGongSecret } from '../../lib/gong-credentials.ts';
+import { parseGongSecret } from '#lib/gong/credentials.ts';
 
 describe('parseGongSecret', () => {
   it('reads an access key pair, defaulting the base URL to Gong US', () => {

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { createGongRequester, parseRetryAfter } from '../../lib/gong-request.ts';
+import { createGongRequester, parseRetryAfter } from '#lib/gong/requester.ts';
 
 describe('parseRetryAfter', () => {
   it('reads delta-seconds, rounding up', () => {

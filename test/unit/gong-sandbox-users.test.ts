@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXAMPLE_USERS, type GongSandbox, startGongSandbox } from '../../infra/local/gong-sandbox.ts';
+import { EXAMPLE_USERS, type GongSandbox, startGongSandbox } from '#local/gong-sandbox.ts';
 
 const BASIC = `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`;
 

@@ -5,7 +5,7 @@ import {
   type GongSandboxOptions,
   type SandboxUser,
   startGongSandbox,
-} from '../../infra/local/gong-sandbox.ts';
+} from '#local/gong-sandbox.ts';
 
 const STATUS = '/v2/meetings/integration/status';
 const BASIC = `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`;

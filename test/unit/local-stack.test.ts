@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCoreConfig } from '#lib/config.ts';
 import {
   assertPortFree,
   gongMode,
@@ -11,8 +12,7 @@ import {
   localEnvironment,
   localSettings,
   PortInUseError,
-} from '../../infra/local/stack.ts';
-import { readCoreConfig } from '../../lib/config.ts';
+} from '#local/stack.ts';
 
 describe('localSettings', () => {
   it('returns the default ports and .data under the working directory when nothing is set', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckUsers } from '../../lib/check-users.ts';
-import { createNewUserCheck } from '../../lib/crm/new-user-check.ts';
-import type { PendingStore } from '../../lib/crm/pending-store.ts';
-import type { CheckReport, UserResult } from '../../lib/report.ts';
+import type { CheckUsers } from '#lib/check/check-users.ts';
+import type { CheckReport, UserResult } from '#lib/check/report.ts';
+import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
+import type { PendingStore } from '#lib/crm/pending-store.ts';
 
 function result(email: string, exists: boolean): UserResult {
   return {

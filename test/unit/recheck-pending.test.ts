@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recheckWindowFrom } from '../../lib/crm/recheck-pending.ts';
+import { recheckWindowFrom } from '#lib/crm/recheck-pending.ts';
 
 describe('recheckWindowFrom', () => {
   const now = new Date('2026-11-28T12:00:00.000Z');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseOutboundMessage } from '../../lib/crm/salesforce-outbound.ts';
+import { parseOutboundMessage } from '#lib/crm/salesforce-outbound.ts';
 
 const FIXTURE = readFileSync('test/fixtures/salesforce-outbound-users.xml', 'utf8');
 

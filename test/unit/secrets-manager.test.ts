@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type SecretsManagerStandIn, startSecretsManager } from '../../infra/local/secrets-manager.ts';
+import { type SecretsManagerStandIn, startSecretsManager } from '#local/secrets-manager.ts';
 
 describe('startSecretsManager', () => {
   let standIn: SecretsManagerStandIn;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredResult } from '../../lib/history-store.ts';
 import {
   type CheckFailure,
   type CheckReport,
   statusOf,
   summarise,
   type UserResult,
-} from '../../lib/report.ts';
+} from '#lib/check/report.ts';
+import type { StoredResult } from '#lib/history/history-store.ts';
 import {
   type Block,
   buildCheckMessage,
@@ -14,7 +14,7 @@ import {
   buildHistoryMessage,
   buildTeamMessage,
   MAX_BLOCKS,
-} from '../../lib/slack/blocks.ts';
+} from '#lib/slack/blocks.ts';
 import { expectValidBlockKit } from '../support/block-kit.ts';
 
 const FIX = 'https://us-12345.app.gong.io/company/recording-consent/consent-page';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lib/errors.ts';
-import { parseCommand } from '../../lib/slack/parse-command.ts';
+import { ValidationError } from '#lib/errors.ts';
+import { parseCommand } from '#lib/slack/parse-command.ts';
 
 describe('parseCommand', () => {
   it('returns the caller themself when the text is empty or blank', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlackSignatureError, signSlackRequest, verifySlackRequest } from '../../lib/slack/verify-request.ts';
+import { SlackSignatureError, signSlackRequest, verifySlackRequest } from '#lib/slack/verify-request.ts';
 import { SLACK_DOCS_EXAMPLE, slackSignature } from '../support/slack-requests.ts';
 
 const docs = SLACK_DOCS_EXAMPLE;

@@ -1,0 +1,106 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { parseEmailList } from '#lib/check/emails.ts';
+import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
+import { describeError } from '#lib/errors.ts';
+import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
+import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
+
+export interface CheckOptions {
+  /** Which door asked (api, slack, crm, sweep, a calling service's name…); stored with each result. */
+  source: string;
+  /** Our id for this check: the Lambda request id where there is one. */
+  requestId: string;
+  /** Epoch ms by which the check must be done (the invocation's deadline less a margin). */
+  deadline: number;
+  /** Cap on distinct emails (the HTTP API allows 1000). */
+  maxEmails?: number;
+  onBatchDone?: (done: number, total: number) => void;
+}
+
+/** The one use case: check users in Gong, compare with what we knew, keep the history. */
+export type CheckUsers = (emails: unknown, options: CheckOptions) => Promise<CheckReport>;
+
+/** Builds the check use case from a Gong client and a history store. */
+export function createCheckUsers(deps: {
+  gong: GongClient;
+  store: HistoryStore;
+  logger: Logger;
+}): CheckUsers {
+  const { gong, store, logger } = deps;
+
+  async function storeBatch(
+    statuses: GongUserStatus[],
+    previous: Map<string, LatestResult> | undefined,
+    options: CheckOptions,
+  ): Promise<UserResult[]> {
+    const results = statuses.map(({ answeredAt, ...status }) => {
+      const before = previous?.get(status.email);
+      const result: UserResult = {
+        ...status,
+        status: statusOf(status.exists, status.valid),
+        checkedAt: new Date(answeredAt).toISOString(),
+      };
+      if (before) {
+        result.previousValid = before.valid;
+        result.changed = before.status !== result.status;
+      }
+      return result;
+    });
+    // Without what we knew, storing would reset `since` and miss changes: answer, but store nothing.
+    const unstored = previous
+      ? await store.record(results, { source: options.source, requestId: options.requestId, previous })
+      : new Set(results.map((result) => result.email));
+    if (unstored.size > 0) {
+      logger.error('Could not store some results', { count: unstored.size, requestId: options.requestId });
+      for (const result of results) if (unstored.has(result.email)) result.stored = false;
+    }
+    return results;
+  }
+
+  return async (input, options) => {
+    const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
+    const startedAt = new Date().toISOString();
+    // What we knew is read while the first Gong call is under way; each batch is stored as soon as
+    // Gong answers it, so storing overlaps the paced calls instead of following them all.
+    const previousRead = store.getLatestMany(emails).catch((error: unknown) => {
+      logger.error('Could not read the stored results; answering without storing', {
+        error: describeError(error),
+      });
+      return undefined;
+    });
+    const batches: string[][] = [];
+    for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
+      batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
+    let done = 0;
+    const outcomes = await Promise.all(
+      batches.map(async (batch) => {
+        const outcome = await gong.checkBatch(batch, { deadline: options.deadline });
+        const results = await storeBatch(outcome.statuses, await previousRead, options);
+        options.onBatchDone?.(++done, batches.length);
+        return { results, failures: outcome.failures };
+      }),
+    );
+    const results = outcomes.flatMap((o) => o.results);
+    const failures = outcomes.flatMap((o) => o.failures);
+
+    // Report in the order asked, whatever order Gong and the batches finished in.
+    const order = new Map(emails.map((email, index) => [email, index]));
+    const byOrder = (a: { email: string }, b: { email: string }) =>
+      (order.get(a.email) ?? 0) - (order.get(b.email) ?? 0);
+    results.sort(byOrder);
+    failures.sort(byOrder);
+    if (failures.length > 0) {
+      logger.warn('Some emails could not be checked', {
+        failed: failures.length,
+        codes: [...new Set(failures.map((f) => f.code))],
+      });
+    }
+    return {
+      requestId: options.requestId,
+      checkedAt: startedAt,
+      results,
+      failures,
+      summary: summarise(results, failures),
+    };
+  };
+}

@@ -1,0 +1,239 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { describeError } from '#lib/errors.ts';
+import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
+import { type CallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
+
+/**
+ * One Gong request after pacing and retries: either Gong answered with a status the caller must
+ * read (200, 4xx, a 401 that survived re-reading the secret), or it could not be had at all.
+ */
+export type GongResponse =
+  | { kind: 'answered'; status: number; body: unknown; gongRequestId: string }
+  | {
+      kind: 'failed';
+      code: 'GONG_CREDENTIALS' | 'GONG_RATE_LIMITED' | 'GONG_UNAVAILABLE';
+      message: string;
+      retryAfterSeconds?: number;
+    };
+
+export interface GongRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /** Epoch ms: no call starts, and no wait is begun, that would end after it. */
+  deadline: number;
+}
+
+/** Sends Gong requests the way every Gong call of the product is sent. */
+export type GongRequester = (request: GongRequest) => Promise<GongResponse>;
+
+interface GongRequesterOptions {
+  credentials: GongCredentialSource;
+  pacer: CallPacer;
+  logger: Logger;
+  fetch?: typeof fetch;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries after 5xx, timeouts and network errors. */
+  maxRetries?: number;
+  /** Retries after 429 (each waits Retry-After). */
+  maxRateLimitRetries?: number;
+  backoffBaseMs?: number;
+}
+
+type Attempt =
+  | { kind: 'status'; status: number; body: unknown; gongRequestId: string; retryAfterSeconds?: number }
+  | { kind: 'network'; reason: string };
+
+/**
+ * Gong's call discipline in one place: each attempt takes a slot from the deployment-wide pacer
+ * and has a timeout; 429 waits Retry-After (and holds the pacer back), 5xx, timeouts and network
+ * errors retry with jittered backoff, 401 re-reads the secret once (it may have rotated); no wait
+ * runs past the deadline.
+ */
+export function createGongRequester(options: GongRequesterOptions): GongRequester {
+  const http = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetries = options.maxRetries ?? 3;
+  const maxRateLimitRetries = options.maxRateLimitRetries ?? 5;
+  const backoffBaseMs = options.backoffBaseMs ?? 250;
+  const { logger, pacer } = options;
+
+  async function attempt(credentials: GongCredentials, request: GongRequest): Promise<Attempt> {
+    const url = new URL(`${credentials.baseUrl}${request.path}`);
+    for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+    // A call that outlives the deadline outlives the invocation, and takes the whole report with it.
+    const budgetMs = Math.min(timeoutMs, request.deadline - Date.now());
+    if (budgetMs <= 0) return { kind: 'network', reason: 'no time left before the deadline' };
+    let response: Response;
+    try {
+      response = await http(url, {
+        method: request.method,
+        headers: {
+          authorization: authorizationOf(credentials),
+          accept: 'application/json',
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        signal: AbortSignal.timeout(budgetMs),
+      });
+    } catch (error: unknown) {
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      return {
+        kind: 'network',
+        reason: timedOut ? `no answer within ${budgetMs} ms` : networkReason(error),
+      };
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    const gongRequestId = requestIdOf(body) ?? response.headers.get('x-traceid') ?? 'unknown';
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+    return {
+      kind: 'status',
+      status: response.status,
+      body,
+      gongRequestId,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    };
+  }
+
+  function backoff(retry: number): number {
+    // Full jitter: retries from many containers spread out instead of arriving together.
+    return randomInt(0, Math.min(8_000, backoffBaseMs * 2 ** (retry + 1)) + 1);
+  }
+
+  return async (request) => {
+    const call = `${request.method} ${request.path}`;
+    let transientRetries = 0;
+    let rateLimitRetries = 0;
+    let refreshedCredentials = false;
+    // Waits only if the wait ends before the deadline; says whether it waited.
+    const waited = async (ms: number) => {
+      if (Date.now() + ms >= request.deadline) return false;
+      await sleep(ms);
+      return true;
+    };
+    for (;;) {
+      let credentials: GongCredentials;
+      try {
+        credentials = await options.credentials(refreshedCredentials ? { forceFetch: true } : {});
+      } catch (error: unknown) {
+        const message = error instanceof Error ? error.message : 'Gong credentials unavailable';
+        return { kind: 'failed', code: 'GONG_CREDENTIALS', message };
+      }
+      try {
+        await pacer.acquire(request.deadline);
+      } catch (error: unknown) {
+        if (!(error instanceof SlotUnavailableError)) {
+          // The pacer's table failed: this request fails, the rest of a bulk check carries on.
+          logger.error('Could not take a Gong call slot', { error: describeError(error) });
+          return {
+            kind: 'failed',
+            code: 'GONG_UNAVAILABLE',
+            message: `Could not take a Gong call slot for ${call}: ${describeError(error)}`,
+          };
+        }
+        return {
+          kind: 'failed',
+          code: 'GONG_RATE_LIMITED',
+          message: `Gong call budget exhausted: ${error.message}`,
+          retryAfterSeconds: Math.ceil(error.waitMs / 1000),
+        };
+      }
+      const result = await attempt(credentials, request);
+
+      if (result.kind === 'network') {
+        const message = `Gong did not answer ${call}: ${result.reason}`;
+        if (transientRetries >= maxRetries) return { kind: 'failed', code: 'GONG_UNAVAILABLE', message };
+        if (await waited(backoff(transientRetries++))) continue;
+        return { kind: 'failed', code: 'GONG_UNAVAILABLE', message: `${message}; no time left to retry` };
+      }
+
+      const { status, gongRequestId } = result;
+      const said = `Gong answered ${status} to ${call} (requestId ${gongRequestId})`;
+      if (status === 429) {
+        const seconds = result.retryAfterSeconds ?? 1;
+        pacer.pauseUntil(Date.now() + seconds * 1000);
+        logger.warn('Gong rate limited us', {
+          gongRequestId,
+          path: request.path,
+          retryAfterSeconds: seconds,
+        });
+        if (rateLimitRetries >= maxRateLimitRetries) {
+          const message = `${said}; gave up after ${rateLimitRetries} retries`;
+          return { kind: 'failed', code: 'GONG_RATE_LIMITED', message, retryAfterSeconds: seconds };
+        }
+        rateLimitRetries++;
+        if (await waited(seconds * 1000)) continue;
+        const message = `${said}: retry after ${seconds} s, beyond this invocation's time`;
+        return { kind: 'failed', code: 'GONG_RATE_LIMITED', message, retryAfterSeconds: seconds };
+      }
+      if (status >= 500 || status === 408) {
+        logger.warn('Gong failed; retrying', { gongRequestId, status, attempt: transientRetries + 1 });
+        const message = `${said}${detailOf(result.body)}`;
+        if (transientRetries >= maxRetries) return { kind: 'failed', code: 'GONG_UNAVAILABLE', message };
+        if (await waited(backoff(transientRetries++))) continue;
+        return { kind: 'failed', code: 'GONG_UNAVAILABLE', message: `${message}; no time left to retry` };
+      }
+      if (status === 401 && !refreshedCredentials) {
+        refreshedCredentials = true;
+        logger.warn('Gong refused our credentials; re-reading the secret once', { gongRequestId });
+        continue;
+      }
+      return { kind: 'answered', status, body: result.body, gongRequestId };
+    }
+  };
+}
+
+/** Gong's own error texts (`{errors: [...]}`) as a suffix for our messages, or nothing. */
+export function detailOf(body: unknown): string {
+  const errors = errorsOf(body);
+  return errors.length > 0 ? `: ${errors.join('; ')}` : '';
+}
+
+/** The `errors` array of Gong's error shape, or empty. */
+export function errorsOf(body: unknown): string[] {
+  if (body === null || typeof body !== 'object' || !('errors' in body) || !Array.isArray(body.errors))
+    return [];
+  return body.errors.filter((error): error is string => typeof error === 'string');
+}
+
+/** The Authorization header for the credentials: Basic for an access key pair, Bearer for a token. */
+function authorizationOf(credentials: GongCredentials): string {
+  return credentials.kind === 'bearer'
+    ? `Bearer ${credentials.accessToken}`
+    : `Basic ${Buffer.from(`${credentials.accessKey}:${credentials.accessKeySecret}`).toString('base64')}`;
+}
+
+function requestIdOf(body: unknown): string | undefined {
+  if (
+    body !== null &&
+    typeof body === 'object' &&
+    'requestId' in body &&
+    typeof body.requestId === 'string'
+  ) {
+    return body.requestId;
+  }
+  return undefined;
+}
+
+/** Retry-After in seconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  // An HTTP date names its day and month; anything else (a negative number, say) is unreadable.
+  const at = /[a-z]/i.test(header) ? Date.parse(header) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function networkReason(error: unknown): string {
+  if (!(error instanceof Error)) return 'network error';
+  const cause =
+    error.cause instanceof Error
+      ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.name})`
+      : '';
+  return `${error.message}${cause}`;
+}
