@@ -1,28 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { parseArgs } from 'node:util';
 import { isMainModule, listen, readBody } from '#local/http-server.ts';
+import { createFaultQueue, type SandboxFault } from './gong-sandbox/faults.ts';
+import {
+  isAuthorized,
+  isPositiveInteger,
+  isSandboxFault,
+  isSandboxUser,
+  parseEmails,
+  parseJson,
+} from './gong-sandbox/requests.ts';
+import { createTokenBucket } from './gong-sandbox/token-bucket.ts';
+import {
+  decodeOffset,
+  directoryEntry,
+  EXAMPLE_USERS,
+  encodeOffset,
+  type SandboxUser,
+  userByRule,
+} from './gong-sandbox/users.ts';
 
-/** One user as the sandbox answers for it; `email` is matched case-insensitively. */
-export interface SandboxUser {
-  email: string;
-  exists: boolean;
-  valid: boolean;
-  userFacingError?: string;
-  fixUrl?: string;
-  helpUrl?: string;
-  /** `GET /v2/users` lists every known user that exists; `active: false` lists it as deactivated. */
-  active?: boolean;
-}
-
-/** A misbehaviour the sandbox plays instead of (or on top of) a correct answer. */
-export type SandboxFault =
-  | { kind: 'status'; status: number; retryAfterSeconds?: number; errors?: string[] }
-  | { kind: 'garbage'; body?: string }
-  | { kind: 'omit'; emails?: string[] }
-  | { kind: 'slow'; ms: number }
-  | { kind: 'hang' }
-  | { kind: 'reset' };
+export type { SandboxFault } from './gong-sandbox/faults.ts';
+export { MAX_EMAILS_PER_CALL } from './gong-sandbox/requests.ts';
+export { EXAMPLE_USERS, type SandboxUser } from './gong-sandbox/users.ts';
 
 /** How to start the sandbox; every field has a default. */
 export interface GongSandboxOptions {
@@ -63,31 +64,6 @@ export interface GongSandbox {
 
 export const STATUS_PATH = '/v2/meetings/integration/status';
 export const USERS_PATH = '/v2/users';
-export const MAX_EMAILS_PER_CALL = 100;
-
-// Wording and URL shapes from Gong's API reference for this endpoint (help.gong.io/apidocs,
-// "Validate Gong meeting Integration"); the tenant subdomain is what a real company's links carry.
-const TENANT_URL = 'https://us-12345.app.gong.io';
-const CONSENT_PAGE_PROBLEM = {
-  userFacingError: 'The Gong consent page is not enabled in your company. Contact your Gong Admin.',
-  fixUrl: `${TENANT_URL}/company/recording-consent/consent-page`,
-  helpUrl: 'https://help.gong.io/hc/en-us/articles/360056677792',
-} as const;
-const CALENDAR_PROBLEM = {
-  userFacingError:
-    'No calls are imported to Gong because you have not connected Gong to your email & calendar provider.',
-  fixUrl: `${TENANT_URL}/settings/personal/calendar`,
-  helpUrl: 'https://help.gong.io/docs/troubleshooting-email-and-calendar-import-errors',
-} as const;
-
-/** The small example set the sandbox knows by name, beside the rules for any other address. */
-export const EXAMPLE_USERS: SandboxUser[] = [
-  { email: 'ada@example.com', exists: true, valid: true },
-  { email: 'margaret@example.com', exists: true, valid: true },
-  { email: 'grace@example.com', exists: true, valid: false, ...CONSENT_PAGE_PROBLEM },
-  { email: 'linus@example.com', exists: true, valid: false, ...CALENDAR_PROBLEM },
-  { email: 'nobody@example.com', exists: false, valid: false },
-];
 
 // Gong's documented wording where it has one (403, 429); plausible text elsewhere.
 const UNAUTHORIZED = 'Unauthorized: missing or invalid access key, secret or token';
@@ -100,8 +76,6 @@ const DEFAULT_ERRORS: Record<number, string> = {
   500: 'An internal error has occurred. Please try again later.',
   503: 'The service is temporarily unavailable. Please try again later.',
 };
-
-const FAULT_KINDS = new Set(['status', 'garbage', 'omit', 'slow', 'hang', 'reset']);
 
 /** Starts a loopback stand-in for Gong's `POST /v2/meetings/integration/status`. */
 export async function startGongSandbox(options: GongSandboxOptions = {}): Promise<GongSandbox> {
@@ -126,11 +100,10 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   };
   const usersStats = { calls: 0 };
   const usersPageSize = options.usersPageSize ?? 100;
-  const faults: { fault: SandboxFault; remaining: number }[] = [];
+  const faults = createFaultQueue();
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
-  let tokens = burst;
-  let refilledAt = performance.now();
+  const takeToken = createTokenBucket(rps, burst);
 
   const sleep = (ms: number): Promise<void> =>
     ms <= 0
@@ -142,26 +115,6 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
           }, ms);
           timers.add(timer);
         });
-
-  // Returns 0 when a token was taken, else the whole seconds until one is available.
-  const takeToken = (): number => {
-    const now = performance.now();
-    tokens = Math.min(burst, tokens + ((now - refilledAt) / 1000) * rps);
-    refilledAt = now;
-    if (tokens >= 1) {
-      tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - tokens) / rps));
-  };
-
-  const takeFault = (): SandboxFault | undefined => {
-    const head = faults[0];
-    if (!head) return undefined;
-    head.remaining -= 1;
-    if (head.remaining <= 0) faults.shift();
-    return head.fault;
-  };
 
   // Every Gong-shaped answer carries its requestId in the body and in `x-traceid`, as Gong does.
   const answer = async (
@@ -199,7 +152,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     }
 
     // Faults come after auth but skip the limiter, so a test gets exactly the misbehaviour it queued.
-    const fault = takeFault();
+    const fault = faults.take();
     if (fault?.kind === 'hang') return;
     if (fault?.kind === 'reset') {
       req.socket.destroy();
@@ -295,7 +248,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
         return sendJson(res, 400, { error: 'times must be a positive integer' });
       }
       sandbox.injectFault(fault, times ?? 1);
-      return sendJson(res, 200, { queued: faults.reduce((sum, entry) => sum + entry.remaining, 0) });
+      return sendJson(res, 200, { queued: faults.queued() });
     }
     return sendJson(res, 404, { error: `no admin route ${route}` });
   };
@@ -337,7 +290,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     },
     injectFault(fault, times = 1) {
       if (!isPositiveInteger(times)) throw new RangeError(`times must be a positive integer (got ${times})`);
-      faults.push({ fault, remaining: times });
+      faults.push(fault, times);
     },
     close() {
       for (const timer of timers) clearTimeout(timer);
@@ -347,119 +300,6 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   };
 
   return sandbox;
-}
-
-function userByRule(email: string): Omit<SandboxUser, 'email'> {
-  const at = email.lastIndexOf('@');
-  const local = at < 0 ? email : email.slice(0, at);
-  const domain = at < 0 ? '' : email.slice(at + 1);
-  if (local.startsWith('broken')) return { exists: true, valid: false, ...CONSENT_PAGE_PROBLEM };
-  if (local.startsWith('unknown')) return { exists: false, valid: false };
-  if (domain === 'example.com') return { exists: true, valid: true };
-  return { exists: false, valid: false };
-}
-
-// Field names and shapes from Gong's "List all users" (GET /v2/users) reference; the values are made up.
-function directoryEntry(user: SandboxUser) {
-  const local = user.email.slice(0, Math.max(0, user.email.indexOf('@')));
-  const [first = local, last = ''] = local.split(/[._-]/);
-  const title = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
-  const digest = createHash('sha256').update(user.email.toLowerCase()).digest();
-  return {
-    id: String(digest.readBigUInt64BE() % 10n ** 15n).padStart(15, '1'),
-    emailAddress: user.email,
-    created: '2024-01-15T09:00:00Z',
-    active: user.active ?? true,
-    emailAliases: [],
-    firstName: title(first),
-    lastName: title(last),
-  };
-}
-
-function encodeOffset(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
-}
-
-function decodeOffset(cursor: string): number | undefined {
-  const value = parseJson(Buffer.from(cursor, 'base64url').toString('utf8'));
-  const offset = (value as { offset?: unknown } | undefined)?.offset;
-  return typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 ? offset : undefined;
-}
-
-function parseEmails(raw: string): string[] | string {
-  const body = parseJson(raw);
-  if (body === undefined) return 'Request body is not valid JSON';
-  if (typeof body !== 'object' || body === null || !('emails' in body))
-    return "Missing required field 'emails'";
-  const { emails } = body;
-  if (!Array.isArray(emails) || !emails.every((email) => typeof email === 'string')) {
-    return "Field 'emails' must be an array of strings";
-  }
-  if (emails.length === 0) return "Field 'emails' must contain at least 1 email";
-  if (emails.length > MAX_EMAILS_PER_CALL) {
-    return `Field 'emails' must contain at most ${MAX_EMAILS_PER_CALL} emails (got ${emails.length})`;
-  }
-  return emails;
-}
-
-function isAuthorized(header: string | undefined, basic: string, bearer: string): boolean {
-  if (!header) return false;
-  const [scheme, credentials = ''] = header.trim().split(/\s+/, 2);
-  if (scheme?.toLowerCase() === 'bearer') return credentials === bearer;
-  if (scheme?.toLowerCase() === 'basic') return Buffer.from(credentials, 'base64').toString('utf8') === basic;
-  return false;
-}
-
-function isSandboxUser(value: unknown): value is SandboxUser {
-  if (typeof value !== 'object' || value === null) return false;
-  const user = value as Record<string, unknown>;
-  const optionalString = (key: string) => user[key] === undefined || typeof user[key] === 'string';
-  return (
-    typeof user.email === 'string' &&
-    typeof user.exists === 'boolean' &&
-    typeof user.valid === 'boolean' &&
-    optionalString('userFacingError') &&
-    optionalString('fixUrl') &&
-    optionalString('helpUrl')
-  );
-}
-
-function isSandboxFault(value: unknown): value is SandboxFault {
-  if (typeof value !== 'object' || value === null) return false;
-  const fault = value as Record<string, unknown>;
-  if (typeof fault.kind !== 'string' || !FAULT_KINDS.has(fault.kind)) return false;
-  const isStringArray = (item: unknown) =>
-    Array.isArray(item) && item.every((entry) => typeof entry === 'string');
-  switch (fault.kind) {
-    case 'status':
-      return (
-        Number.isInteger(fault.status) &&
-        (fault.status as number) >= 100 &&
-        (fault.status as number) <= 599 &&
-        (fault.retryAfterSeconds === undefined || typeof fault.retryAfterSeconds === 'number') &&
-        (fault.errors === undefined || isStringArray(fault.errors))
-      );
-    case 'slow':
-      return typeof fault.ms === 'number' && fault.ms >= 0;
-    case 'omit':
-      return fault.emails === undefined || isStringArray(fault.emails);
-    case 'garbage':
-      return fault.body === undefined || typeof fault.body === 'string';
-    default:
-      return true;
-  }
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
