@@ -7,7 +7,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mapLimit } from '#lib/map-limit.ts';
-import { STATUS_INDEX } from '#lib/table/keys.ts';
+import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
+import {
+  INDEX_KEY_ATTRIBUTES,
+  PENDING_PARTITION,
+  PENDING_SK,
+  pendingDueBound,
+  pendingKey,
+  pendingSortKey,
+  STATUS_INDEX,
+} from '#lib/table/keys.ts';
 
 /** A CRM-created user Gong did not know yet, waiting for its next re-check. */
 export interface PendingUser {
@@ -23,14 +32,14 @@ export interface PendingUser {
 export interface PendingPage {
   items: PendingUser[];
   /** Where the next page starts; absent on the last page. */
-  cursor?: Record<string, unknown>;
+  cursor?: string;
 }
 
 export interface PendingStore {
   /** Starts re-checks for users not pending yet; a user already pending keeps their schedule. */
   add(emails: string[], options: { source: string; at: Date }): Promise<void>;
   /** Pending users due at or before `asOf`, earliest first. */
-  listDue(asOf: Date, page: { limit: number; cursor?: Record<string, unknown> }): Promise<PendingPage>;
+  listDue(asOf: Date, page: { limit: number; cursor?: string }): Promise<PendingPage>;
   /** Moves a pending user's next re-check to `dueAt`. */
   reschedule(user: PendingUser, dueAt: Date): Promise<void>;
   remove(email: string): Promise<void>;
@@ -43,10 +52,6 @@ export const PENDING_SCHEDULE = {
   giveUpAfterMs: 3 * 86_400_000,
 } as const;
 
-/** Every pending user shares this GSI partition, ordered by due time: listing due users is one Query. */
-const PENDING_PARTITION = 'PENDING';
-const pendingKey = (email: string) => ({ pk: `PENDING#${email}`, sk: 'PENDING' });
-const dueKey = (dueAt: string, email: string) => `${dueAt}#${email}`;
 /** TTL safety net: a user the re-check function never reached still leaves the table a day after giving up. */
 const TTL_GRACE_SECONDS = 86_400;
 
@@ -72,7 +77,7 @@ export function createPendingStore(options: {
               Item: {
                 ...pendingKey(email),
                 gsi1pk: PENDING_PARTITION,
-                gsi1sk: dueKey(dueAt, email),
+                gsi1sk: pendingSortKey(dueAt, email),
                 email,
                 source,
                 firstSeenAt,
@@ -96,15 +101,24 @@ export function createPendingStore(options: {
         new QueryCommand({
           TableName: table,
           IndexName: STATUS_INDEX,
-          // '$' sorts after '#', so every "<dueAt>#<email>" with dueAt <= asOf is below the bound.
           KeyConditionExpression: 'gsi1pk = :pending AND gsi1sk < :bound',
-          ExpressionAttributeValues: { ':pending': PENDING_PARTITION, ':bound': `${asOf.toISOString()}$` },
+          ExpressionAttributeValues: {
+            ':pending': PENDING_PARTITION,
+            ':bound': pendingDueBound(asOf.toISOString()),
+          },
           Limit: limit,
-          ...(cursor === undefined ? {} : { ExclusiveStartKey: cursor }),
+          ...(cursor === undefined
+            ? {}
+            : {
+                ExclusiveStartKey: decodeCursor(cursor, {
+                  attributes: INDEX_KEY_ATTRIBUTES,
+                  belongs: (key) => key.gsi1pk === PENDING_PARTITION && key.sk === PENDING_SK,
+                }),
+              }),
         }),
       );
       const items = (out.Items ?? []).map(toPendingUser);
-      return out.LastEvaluatedKey ? { items, cursor: out.LastEvaluatedKey } : { items };
+      return out.LastEvaluatedKey ? { items, cursor: encodeCursor(out.LastEvaluatedKey) } : { items };
     },
 
     async reschedule(user, dueAt) {
@@ -119,7 +133,7 @@ export function createPendingStore(options: {
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeValues: {
               ':due': due,
-              ':sk': dueKey(due, user.email),
+              ':sk': pendingSortKey(due, user.email),
               ':attempts': user.attempts + 1,
             },
           }),

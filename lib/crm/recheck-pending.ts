@@ -50,7 +50,7 @@ export function createRecheckPending(deps: {
       failed: 0,
       done: true,
     };
-    let cursor: Record<string, unknown> | undefined;
+    let cursor: string | undefined;
     do {
       if (deadline - Date.now() < MIN_TIME_FOR_BATCH_MS) {
         summary.done = false;

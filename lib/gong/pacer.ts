@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { rateSlotPartition, rateSlotSortKey } from '#lib/table/keys.ts';
 
 /** Thrown when no call slot can start before the caller's deadline. */
 export class SlotUnavailableError extends Error {
@@ -39,7 +40,7 @@ interface PacerOptions {
 export function createCallPacer(options: PacerOptions): CallPacer {
   const { db, table, rps } = options;
   const now = options.now ?? Date.now;
-  const pk = `RATE#${options.key ?? 'gong'}`;
+  const pk = rateSlotPartition(options.key ?? 'gong');
   const intervalMs = 1000 / rps;
   const slotsPerBlock = Math.max(1, Math.floor(rps));
   const blockStart = (block: number) => block * slotsPerBlock * intervalMs;
@@ -58,7 +59,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         .send(
           new PutCommand({
             TableName: table,
-            Item: { pk, sk: String(block).padStart(16, '0'), expiresAt: Math.ceil(now() / 1000) + 120 },
+            Item: { pk, sk: rateSlotSortKey(block), expiresAt: Math.ceil(now() / 1000) + 120 },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
 import { mapLimit } from '#lib/map-limit.ts';
-import { STATUS_INDEX } from '#lib/table/keys.ts';
+import { CHANGES_PENDING, changeKey, changePendingSortKey, STATUS_INDEX } from '#lib/table/keys.ts';
 
 /** A user who broke (OK → INVALID or NOT_IN_GONG) or was fixed (back to OK), as one check saw it. */
 export interface ChangeEvent {
@@ -37,9 +37,6 @@ export interface ChangeLog {
   markPosted(keys: ChangeKey[], posted: { sweepId: string; at: string }): Promise<void>;
 }
 
-// Pending events share one sparse GSI partition: they are rare (a few a day) and leave it once
-// posted, so one Query reads them all in order.
-const PENDING = 'CHANGES#PENDING';
 /** UpdateItems in flight while marking a digest's events posted. */
 const MARK_CONCURRENCY = 8;
 
@@ -80,10 +77,9 @@ export function changeEventItem(
   };
   return {
     ...event,
-    pk: `CHANGE#${result.email}`,
-    sk: `${result.checkedAt}#${meta.requestId}`,
-    gsi1pk: PENDING,
-    gsi1sk: `${result.checkedAt}#${result.email}`,
+    ...changeKey(result.email, result.checkedAt, meta.requestId),
+    gsi1pk: CHANGES_PENDING,
+    gsi1sk: changePendingSortKey(result.checkedAt, result.email),
     expiresAt: meta.expiresAt,
   };
 }
@@ -101,7 +97,7 @@ export function createChangeLog(options: { db: DynamoDBDocumentClient; table: st
             TableName: table,
             IndexName: STATUS_INDEX,
             KeyConditionExpression: 'gsi1pk = :pending',
-            ExpressionAttributeValues: { ':pending': PENDING },
+            ExpressionAttributeValues: { ':pending': CHANGES_PENDING },
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
         );
@@ -124,7 +120,11 @@ export function createChangeLog(options: { db: DynamoDBDocumentClient; table: st
               UpdateExpression: 'SET postedAt = :at, postedBy = :sweep REMOVE gsi1pk, gsi1sk',
               // Never re-creates an event that expired meanwhile, nor touches one posted already.
               ConditionExpression: 'gsi1pk = :pending',
-              ExpressionAttributeValues: { ':at': posted.at, ':sweep': posted.sweepId, ':pending': PENDING },
+              ExpressionAttributeValues: {
+                ':at': posted.at,
+                ':sweep': posted.sweepId,
+                ':pending': CHANGES_PENDING,
+              },
             }),
           );
         } catch (error: unknown) {

@@ -7,11 +7,21 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod/mini';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
-import { ValidationError } from '#lib/errors.ts';
 import { changeEventItem } from '#lib/history/change-log.ts';
-import { STATUS_INDEX } from '#lib/table/keys.ts';
+import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
+import {
+  HISTORY_PREFIX,
+  historyKey,
+  INDEX_KEY_ATTRIBUTES,
+  LATEST,
+  latestKey,
+  STATUS_INDEX,
+  statusPartition,
+  statusSortKey,
+  TABLE_KEY_ATTRIBUTES,
+  userPartition,
+} from '#lib/table/keys.ts';
 
 /** A check result as stored (without the report's comparison flags), with where it came from. */
 export interface StoredResult extends Omit<UserResult, 'previousValid' | 'changed' | 'stored'> {
@@ -68,9 +78,6 @@ const STORED_FIELDS = [
   'source',
   'requestId',
 ] as const satisfies readonly (keyof StoredResult)[];
-
-const userKey = (email: string) => `USER#${email}`;
-export const LATEST = 'LATEST';
 
 /** DynamoDB-backed history: one item per check, one latest item per user, all in the one table. */
 export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
@@ -129,9 +136,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     async getLatestMany(emails) {
       const found = new Map<string, LatestResult>();
       for (let i = 0; i < emails.length; i += 100) {
-        let keys: Record<string, unknown>[] = emails
-          .slice(i, i + 100)
-          .map((e) => ({ pk: userKey(e), sk: LATEST }));
+        let keys: Record<string, unknown>[] = emails.slice(i, i + 100).map((e) => latestKey(e));
         for (let attempt = 1; keys.length > 0; attempt++) {
           if (attempt > maxAttempts) throw new Error(`DynamoDB left ${keys.length} keys unread in ${table}`);
           if (attempt > 1) await sleep(jitteredBackoff(attempt));
@@ -151,8 +156,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       const expiresAt = Math.floor(Date.now() / 1000) + retentionSeconds;
       const history = results.map((result) => ({
         ...toStored(result, source, requestId),
-        pk: userKey(result.email),
-        sk: `CHECK#${result.checkedAt}#${requestId}`,
+        ...historyKey(result.email, result.checkedAt, requestId),
         expiresAt,
       }));
       const latest = results.map((result) => {
@@ -160,11 +164,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
         const since = before && before.status === result.status ? before.since : result.checkedAt;
         return {
           ...toStored(result, source, requestId),
-          pk: userKey(result.email),
-          sk: LATEST,
+          ...latestKey(result.email),
           since,
-          gsi1pk: `STATUS#${result.status}`,
-          gsi1sk: `${since}#${result.email}`,
+          gsi1pk: statusPartition(result.status),
+          gsi1sk: statusSortKey(since, result.email),
         };
       });
       // A change counts only once its result is the latest: a check finishing late changes nothing.
@@ -200,22 +203,21 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     },
 
     async listHistory(email, { limit, cursor }) {
-      const pk = userKey(email);
+      const pk = userPartition(email);
       const out = await db.send(
         new QueryCommand({
           TableName: table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :check)',
-          ExpressionAttributeValues: { ':pk': pk, ':check': 'CHECK#' },
+          ExpressionAttributeValues: { ':pk': pk, ':check': HISTORY_PREFIX },
           ScanIndexForward: false,
           Limit: limit,
           ...(cursor === undefined
             ? {}
             : {
-                ExclusiveStartKey: decodeCursor(
-                  cursor,
-                  ['pk', 'sk'],
-                  (key) => key.pk === pk && key.sk?.startsWith('CHECK#') === true,
-                ),
+                ExclusiveStartKey: decodeCursor(cursor, {
+                  attributes: TABLE_KEY_ATTRIBUTES,
+                  belongs: (key) => key.pk === pk && key.sk?.startsWith(HISTORY_PREFIX) === true,
+                }),
               }),
         }),
       );
@@ -223,7 +225,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     },
 
     async listByStatus(status, { limit, cursor }) {
-      const gsi1pk = `STATUS#${status}`;
+      const gsi1pk = statusPartition(status);
       const out = await db.send(
         new QueryCommand({
           TableName: table,
@@ -234,11 +236,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           ...(cursor === undefined
             ? {}
             : {
-                ExclusiveStartKey: decodeCursor(
-                  cursor,
-                  ['pk', 'sk', 'gsi1pk', 'gsi1sk'],
-                  (key) => key.gsi1pk === gsi1pk && key.sk === LATEST,
-                ),
+                ExclusiveStartKey: decodeCursor(cursor, {
+                  attributes: INDEX_KEY_ATTRIBUTES,
+                  belongs: (key) => key.gsi1pk === gsi1pk && key.sk === LATEST,
+                }),
               }),
         }),
       );
@@ -264,35 +265,6 @@ function toLatest(item: Record<string, unknown>): LatestResult {
 
 function page<T>(items: T[], lastKey: Record<string, unknown> | undefined): Page<T> {
   return lastKey ? { items, nextCursor: encodeCursor(lastKey) } : { items };
-}
-
-const cursorSchema = z.record(z.string(), z.string());
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/**
- * Opaque to callers, but validated: a cursor must be one we issued for this very listing. DynamoDB
- * refuses a start key with missing or extra attributes, which would surface as a 500, not a 400.
- */
-function decodeCursor(
-  cursor: string,
-  attributes: readonly string[],
-  belongs: (key: Record<string, string>) => boolean,
-): Record<string, string> {
-  let key: Record<string, string> | undefined;
-  try {
-    key = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch {
-    key = undefined;
-  }
-  const exact = (found: Record<string, string>) =>
-    Object.keys(found).length === attributes.length && attributes.every((name) => name in found);
-  if (!key || !exact(key) || !belongs(key)) {
-    throw new ValidationError('"cursor" is not a cursor this listing gave out', { code: 'CURSOR_INVALID' });
-  }
-  return key;
 }
 
 function jitteredBackoff(attempt: number): number {

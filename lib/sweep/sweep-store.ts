@@ -7,7 +7,17 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserStatus } from '#lib/check/report.ts';
-import { STATUS_INDEX } from '#lib/table/keys.ts';
+import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
+import {
+  enteredOnPrefix,
+  INDEX_KEY_ATTRIBUTES,
+  LATEST,
+  nudgeKey,
+  STATUS_INDEX,
+  SWEEP_LOCK_KEY,
+  statusPartition,
+  sweepRunKey,
+} from '#lib/table/keys.ts';
 
 /** Where a sweep is: which phase, and how far into it. Saved after every chunk, so any invocation can go on. */
 export interface SweepRun {
@@ -48,8 +58,6 @@ export interface SweepStore {
   }>;
 }
 
-const LOCK = { pk: 'SWEEP#lock', sk: 'LOCK' };
-const RUN_PK = 'SWEEP#run';
 const KEEP_SECONDS = 30 * 86_400;
 
 /** DynamoDB-backed sweep state; the lock is a conditional put (dynalite has no transactions). */
@@ -88,7 +96,7 @@ export function createSweepStore(options: {
     acquireLock(owner, untilMs) {
       return conditionalPut(
         // TTL tidies an abandoned lock away eventually; `until` is what the condition trusts.
-        { ...LOCK, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
+        { ...SWEEP_LOCK_KEY, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
         'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
         { names: { '#until': 'until', '#owner': 'owner' }, values: { ':now': now(), ':owner': owner } },
       );
@@ -99,7 +107,7 @@ export function createSweepStore(options: {
         await db.send(
           new DeleteCommand({
             TableName: table,
-            Key: LOCK,
+            Key: SWEEP_LOCK_KEY,
             ConditionExpression: '#owner = :owner',
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':owner': owner },
@@ -113,7 +121,7 @@ export function createSweepStore(options: {
 
     async loadRun(id) {
       const out = await db.send(
-        new GetCommand({ TableName: table, Key: { pk: RUN_PK, sk: id }, ConsistentRead: true }),
+        new GetCommand({ TableName: table, Key: sweepRunKey(id), ConsistentRead: true }),
       );
       if (!out.Item) return undefined;
       const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...run } = out.Item;
@@ -124,7 +132,7 @@ export function createSweepStore(options: {
       await db.send(
         new PutCommand({
           TableName: table,
-          Item: { ...run, pk: RUN_PK, sk: run.id, expiresAt: expiresAt() },
+          Item: { ...run, ...sweepRunKey(run.id), expiresAt: expiresAt() },
         }),
       );
     },
@@ -132,8 +140,7 @@ export function createSweepStore(options: {
     markNudge(email, since, day) {
       return conditionalPut(
         {
-          pk: `NUDGE#${email}`,
-          sk: `${since}#${day}`,
+          ...nudgeKey(email, since, day),
           email,
           day,
           sentAt: new Date(now()).toISOString(),
@@ -152,7 +159,7 @@ export function createSweepStore(options: {
             TableName: table,
             IndexName: STATUS_INDEX,
             KeyConditionExpression: 'gsi1pk = :status',
-            ExpressionAttributeValues: { ':status': `STATUS#${status}` },
+            ExpressionAttributeValues: { ':status': statusPartition(status) },
             Select: 'COUNT',
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           }),
@@ -164,16 +171,23 @@ export function createSweepStore(options: {
     },
 
     async listEnteredOn(status, day, { limit, cursor }) {
+      const partition = statusPartition(status);
+      const prefix = enteredOnPrefix(day);
       const out = await db.send(
         new QueryCommand({
           TableName: table,
           IndexName: STATUS_INDEX,
-          // gsi1sk is `<since>#<email>`: the date prefix picks the users who entered the status that day.
           KeyConditionExpression: 'gsi1pk = :status AND begins_with(gsi1sk, :day)',
-          ExpressionAttributeValues: { ':status': `STATUS#${status}`, ':day': day },
+          ExpressionAttributeValues: { ':status': partition, ':day': prefix },
           Limit: limit,
           ...(cursor
-            ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) }
+            ? {
+                ExclusiveStartKey: decodeCursor(cursor, {
+                  attributes: INDEX_KEY_ATTRIBUTES,
+                  belongs: (key) =>
+                    key.gsi1pk === partition && key.sk === LATEST && key.gsi1sk?.startsWith(prefix) === true,
+                }),
+              }
             : {}),
         }),
       );
@@ -184,9 +198,7 @@ export function createSweepStore(options: {
         ...(typeof item.fixUrl === 'string' ? { fixUrl: item.fixUrl } : {}),
         ...(typeof item.helpUrl === 'string' ? { helpUrl: item.helpUrl } : {}),
       }));
-      return out.LastEvaluatedKey
-        ? { items, nextCursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') }
-        : { items };
+      return out.LastEvaluatedKey ? { items, nextCursor: encodeCursor(out.LastEvaluatedKey) } : { items };
     },
   };
 }

@@ -1,9 +1,10 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { idempotencyPartition } from '#lib/table/keys.ts';
 
 /**
- * Powertools idempotency records in the product's one table (infra/table.yml):
- * pk `idempotency#<name>`, sk `<name>#<hash of the key>`, expiring through the table's TTL attribute.
+ * Powertools idempotency records in the product's one table, laid out as lib/table/keys.ts says,
+ * expiring through the table's TTL attribute.
  * The partition is fixed by name rather than by the Lambda's name, so records survive a rename or a
  * stage prefix, and infra/roles.yml can name it. Powertools marshals its own items: it takes the plain client.
  */
@@ -18,6 +19,6 @@ export function createIdempotencyStore(options: {
     keyAttr: 'pk',
     sortKeyAttr: 'sk',
     expiryAttr: 'expiresAt',
-    staticPkValue: `idempotency#${options.name}`,
+    staticPkValue: idempotencyPartition(options.name),
   });
 }

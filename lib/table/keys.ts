@@ -1,5 +1,142 @@
+import type { UserStatus } from '#lib/check/report.ts';
+
 /**
- * The one secondary index of the product's table (infra/table.yml), overloaded by partition:
- * `STATUS#<status>` (latest results), `PENDING` (CRM re-checks), `CHANGES#PENDING` (the outbox).
+ * The layout of the product's one table (infra/table.yml): every key prefix and index, and a small
+ * builder for each key, so no store spells a prefix itself. The formats are stored data: changing
+ * one orphans every item already written with it.
+ *
+ * Item kinds (pk / sk; gsi1pk / gsi1sk when indexed; TTL is the `expiresAt` attribute):
+ * - latest result:   `USER#<email>` / `LATEST`; gsi1 `STATUS#<status>` / `<since>#<email>`. No TTL.
+ * - history item:    `USER#<email>` / `CHECK#<checkedAt>#<requestId>`. TTL: the history retention (400 days).
+ * - change event:    `CHANGE#<email>` / `<at>#<requestId>`; gsi1 `CHANGES#PENDING` / `<at>#<email>` until a
+ *                    posted digest took it (then removed from the index). TTL: the history retention.
+ * - pending re-check: `PENDING#<email>` / `PENDING`; gsi1 `PENDING` / `<dueAt>#<email>`. TTL: a day after
+ *                    its re-checks give up.
+ * - Gong call slot:  `RATE#<key>` / `<block, 16 digits>`. TTL: two minutes.
+ * - idempotency:     `idempotency#<name>` / `<key prefix>#<hash of the key>`, written by Powertools (the prefix
+ *                    is the door's `keyPrefix`, else its Lambda's name). TTL: the record's expiry.
+ * - sweep lock:      `SWEEP#lock` / `LOCK`. TTL: a day after the lock's `until`.
+ * - sweep run:       `SWEEP#run` / `<sweepId>`. TTL: 30 days.
+ * - nudge mark:      `NUDGE#<email>` / `<since>#<day>`. TTL: 30 days.
+ */
+
+/** A primary key of the table (a type alias, so it passes where the SDK wants a plain record). */
+export type TableKey = { pk: string; sk: string };
+
+/**
+ * The one secondary index, overloaded by partition: `STATUS#<status>` (latest results), `PENDING`
+ * (CRM re-checks), `CHANGES#PENDING` (the change outbox).
  */
 export const STATUS_INDEX = 'gsi1';
+
+/** The attributes of a key read through the status index, as DynamoDB returns them in LastEvaluatedKey. */
+export const INDEX_KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+/** The attributes of a key read from the table itself. */
+export const TABLE_KEY_ATTRIBUTES = ['pk', 'sk'] as const;
+
+// --- Users: latest result and history ---
+
+/** The sort key of a user's latest result. */
+export const LATEST = 'LATEST';
+/** Every history item's sort key starts with this; the latest item's does not. */
+export const HISTORY_PREFIX = 'CHECK#';
+
+/** The partition holding one user's latest result and history. */
+export function userPartition(email: string): string {
+  return `USER#${email}`;
+}
+
+export function latestKey(email: string): TableKey {
+  return { pk: userPartition(email), sk: LATEST };
+}
+
+export function historyKey(email: string, checkedAt: string, requestId: string): TableKey {
+  return { pk: userPartition(email), sk: `${HISTORY_PREFIX}${checkedAt}#${requestId}` };
+}
+
+/** The status-index partition of every user whose latest result has this status. */
+export function statusPartition(status: UserStatus): string {
+  return `STATUS#${status}`;
+}
+
+/** A latest result's place in its status partition: ordered by when the user entered the status. */
+export function statusSortKey(since: string, email: string): string {
+  return `${since}#${email}`;
+}
+
+/**
+ * The status sort-key prefix of users who entered the status on `day` (UTC `YYYY-MM-DD`): `since` is
+ * an ISO timestamp and leads the sort key, so its date is a prefix of it.
+ */
+export function enteredOnPrefix(day: string): string {
+  return day;
+}
+
+// --- Change events (the outbox of broke/fixed events) ---
+
+/**
+ * The status-index partition of change events not yet in a posted digest: they are rare (a few a
+ * day) and leave it once posted, so one Query reads them all in order.
+ */
+export const CHANGES_PENDING = 'CHANGES#PENDING';
+
+export function changeKey(email: string, at: string, requestId: string): TableKey {
+  return { pk: `CHANGE#${email}`, sk: `${at}#${requestId}` };
+}
+
+export function changePendingSortKey(at: string, email: string): string {
+  return `${at}#${email}`;
+}
+
+// --- Pending CRM re-checks ---
+
+/** The status-index partition every pending user shares, ordered by due time. */
+export const PENDING_PARTITION = 'PENDING';
+
+/** The sort key of every pending re-check (one item per user). */
+export const PENDING_SK = 'PENDING';
+
+export function pendingKey(email: string): TableKey {
+  return { pk: `PENDING#${email}`, sk: PENDING_SK };
+}
+
+export function pendingSortKey(dueAt: string, email: string): string {
+  return `${dueAt}#${email}`;
+}
+
+/** An exclusive upper bound above every pending sort key due at or before `asOf` (ISO). */
+export function pendingDueBound(asOf: string): string {
+  // '$' sorts right after '#', so every "<dueAt>#<email>" with dueAt <= asOf is below it.
+  return `${asOf}$`;
+}
+
+// --- Gong call slots ---
+
+/** The partition of one Gong budget's call slots. */
+export function rateSlotPartition(key: string): string {
+  return `RATE#${key}`;
+}
+
+/** A block's sort key, zero-padded so that blocks sort by number. */
+export function rateSlotSortKey(block: number): string {
+  return String(block).padStart(16, '0');
+}
+
+// --- Powertools idempotency ---
+
+/** The fixed partition of one door's idempotency records; infra/roles.yml names it in LeadingKeys. */
+export function idempotencyPartition(name: string): string {
+  return `idempotency#${name}`;
+}
+
+// --- The sweep ---
+
+export const SWEEP_LOCK_KEY: Readonly<TableKey> = { pk: 'SWEEP#lock', sk: 'LOCK' };
+
+export function sweepRunKey(sweepId: string): TableKey {
+  return { pk: 'SWEEP#run', sk: sweepId };
+}
+
+export function nudgeKey(email: string, since: string, day: number): TableKey {
+  return { pk: `NUDGE#${email}`, sk: `${since}#${day}` };
+}

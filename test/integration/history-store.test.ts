@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserResult } from '#lib/check/report.ts';
+import { createPendingStore } from '#lib/crm/pending-store.ts';
+import { ValidationError } from '#lib/errors.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
+import { createSweepStore } from '#lib/sweep/sweep-store.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 const result = (email: string, checkedAt: string, valid: boolean): UserResult => ({
@@ -67,5 +70,100 @@ describe('createHistoryStore', () => {
     expect(unstored.size).toBe(0);
     const latest = await store.getLatestMany(results.map((r) => r.email));
     expect(latest.size).toBe(60);
+  });
+
+  it('pages through a history with cursors and refuses a cursor of another user', async () => {
+    const email = 'pages@example.com';
+    for (const at of ['2026-11-28T01:00:00.000Z', '2026-11-28T02:00:00.000Z', '2026-11-28T03:00:00.000Z']) {
+      await store.record([result(email, at, true)], { source: 'api', requestId: at, previous: new Map() });
+    }
+    const first = await store.listHistory(email, { limit: 2 });
+    expect(first.nextCursor).toBeDefined();
+    const second = await store.listHistory(email, { limit: 2, cursor: String(first.nextCursor) });
+    expect([...first.items, ...second.items].map((item) => item.checkedAt)).toEqual([
+      '2026-11-28T03:00:00.000Z',
+      '2026-11-28T02:00:00.000Z',
+      '2026-11-28T01:00:00.000Z',
+    ]);
+    await expect(
+      store.listHistory('other@example.com', { limit: 2, cursor: String(first.nextCursor) }),
+    ).rejects.toThrow(ValidationError);
+  });
+});
+
+describe('createPendingStore', () => {
+  let local: LocalTable;
+
+  beforeAll(async () => {
+    local = await startLocalTable('pending-test');
+  });
+  afterAll(async () => local?.stop());
+
+  it('lists due users a page at a time with opaque cursors and refuses a forged one', async () => {
+    const pending = createPendingStore({ db: local.db, table: local.table });
+    const at = new Date('2026-11-28T12:00:00.000Z');
+    await pending.add(['p1@example.com', 'p2@example.com', 'p3@example.com'], { source: 'crm', at });
+    const asOf = new Date('2026-11-28T13:00:00.000Z');
+    const emails: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await pending.listDue(asOf, { limit: 2, ...(cursor ? { cursor } : {}) });
+      emails.push(...page.items.map((user) => user.email));
+      cursor = page.cursor;
+      pages += 1;
+      if (cursor !== undefined) expect(typeof cursor).toBe('string');
+    } while (cursor);
+    expect(emails.sort()).toEqual(['p1@example.com', 'p2@example.com', 'p3@example.com']);
+    expect(pages).toBeGreaterThan(1);
+    const forged = Buffer.from(JSON.stringify({ pk: 'USER#p1@example.com', sk: 'LATEST' })).toString(
+      'base64url',
+    );
+    await expect(pending.listDue(asOf, { limit: 2, cursor: forged })).rejects.toMatchObject({
+      code: 'CURSOR_INVALID',
+    });
+  });
+});
+
+describe('createSweepStore', () => {
+  let local: LocalTable;
+  let history: HistoryStore;
+
+  beforeAll(async () => {
+    local = await startLocalTable('sweep-store-test', {
+      translateConfig: { marshallOptions: { removeUndefinedValues: true } },
+    });
+    history = createHistoryStore({ db: local.db, table: local.table });
+  });
+  afterAll(async () => local?.stop());
+
+  it('lists the users who entered a status on a day, a page at a time, and refuses a cursor of another day', async () => {
+    const sweeps = createSweepStore({ db: local.db, table: local.table });
+    const entered = ['2026-11-27T23:59:59.000Z', '2026-11-28T00:00:00.000Z', '2026-11-28T08:00:00.000Z'];
+    await history.record(
+      [
+        ...entered.map((at, i) => result(`day${i}@example.com`, at, false)),
+        result('later@example.com', '2026-11-28T09:00:00.000Z', false),
+        result('fine@example.com', '2026-11-28T10:00:00.000Z', true),
+      ],
+      { source: 'sweep', requestId: 'r', previous: new Map() },
+    );
+    const emails: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await sweeps.listEnteredOn('INVALID', '2026-11-28', {
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
+      emails.push(...page.items.map((user) => user.email));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(emails.sort()).toEqual(['day1@example.com', 'day2@example.com', 'later@example.com']);
+    expect(await sweeps.countStatus('INVALID')).toBe(4);
+
+    const first = await sweeps.listEnteredOn('INVALID', '2026-11-28', { limit: 1 });
+    await expect(
+      sweeps.listEnteredOn('INVALID', '2026-11-27', { limit: 1, cursor: String(first.nextCursor) }),
+    ).rejects.toThrow(ValidationError);
   });
 });
