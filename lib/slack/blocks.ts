@@ -1,38 +1,24 @@
 import type { CheckFailure, CheckReport, UserResult, UserStatus } from '#lib/check/report.ts';
 import type { StoredResult } from '#lib/history/history-store.ts';
+import {
+  actions,
+  type Block,
+  type BlockMessage,
+  type Button,
+  context,
+  escapeMrkdwn,
+  fallbackText,
+  isLinkable,
+  linkButton,
+  MAX_BLOCKS,
+  section,
+  slackDate,
+  truncate,
+} from '#lib/slack/block-kit.ts';
 import type { TeamSummary } from '#lib/slack/team-summary.ts';
 
-/** Slack refuses messages with more than 50 blocks (`invalid_blocks`). */
-export const MAX_BLOCKS = 50;
-/** Slack's limits on a section's text and a button's URL. */
-const MAX_SECTION_TEXT = 3_000;
-const MAX_URL = 3_000;
-/** The fallback `text` is what notifications and old clients show: keep it a summary, not a dump. */
-const MAX_FALLBACK_TEXT = 3_000;
-
-interface TextObject {
-  type: 'mrkdwn' | 'plain_text';
-  text: string;
-  emoji?: boolean;
-}
-interface Button {
-  type: 'button';
-  text: TextObject;
-  url: string;
-  action_id: string;
-  style?: 'primary';
-}
-/** The Block Kit blocks we send. */
-export type Block =
-  | { type: 'section'; text: TextObject }
-  | { type: 'actions'; elements: Button[] }
-  | { type: 'context'; elements: TextObject[] };
-
-/** A Slack message: Block Kit plus the plain-text fallback Slack requires beside it. */
-export interface BlockMessage {
-  blocks: Block[];
-  text: string;
-}
+// The worker and the hand-off take their message type from here, beside the builders.
+export type { BlockMessage } from '#lib/slack/block-kit.ts';
 
 /** Link buttons still send a block_actions payload; the slack function acks these action ids. */
 export const LINK_ACTION_PREFIXES = ['fix-it', 'learn-more'] as const;
@@ -78,7 +64,7 @@ export function buildCheckMessage(report: CheckReport, options: { notes?: string
       ),
     );
   }
-  const text = fallback([`Gong recording status: ${head}`, ...entries.map((entry) => entry.line)]);
+  const text = fallbackText([`Gong recording status: ${head}`, ...entries.map((entry) => entry.line)]);
   if (report.failures.length > 0) blocks.push(context(`Request id \`${escapeMrkdwn(report.requestId)}\``));
   return { blocks, text };
 }
@@ -105,7 +91,7 @@ export function buildErrorMessage(requestId: string, what = 'check'): BlockMessa
 /** A short note only (e.g. nobody left to check). */
 export function buildNoteMessage(lines: string[]): BlockMessage {
   const text = lines.join('\n');
-  return { blocks: [section(text)], text: fallback(lines) };
+  return { blocks: [section(text)], text: fallbackText(lines) };
 }
 
 /** `/gong-status history <email>`: the stored results, newest first. */
@@ -120,14 +106,14 @@ export function buildHistoryMessage(email: string, items: StoredResult[]): Block
       item.status === 'OK'
         ? ''
         : ` — ${escapeMrkdwn(truncate(item.userFacingError ?? describeStatus(item.status), 200))}`;
-    return `• ${slackDate(item.checkedAt)} ${ICON[item.status]} ${describeStatus(item.status)}${error} _(via ${escapeMrkdwn(item.source)})_`;
+    return `• ${slackDate(item.checkedAt, { time: true })} ${ICON[item.status]} ${describeStatus(item.status)}${error} _(via ${escapeMrkdwn(item.source)})_`;
   });
   const head = `*History of ${who}* — last ${items.length} check${items.length === 1 ? '' : 's'}, newest first`;
-  const blocks: Block[] = [section(head), section(truncate(lines.join('\n'), MAX_SECTION_TEXT))];
+  const blocks: Block[] = [section(head), section(lines.join('\n'))];
   const latest = items[0];
   const buttons = latest && latest.status !== 'OK' ? linkButtons(latest, 0) : [];
-  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
-  const text = fallback([
+  if (buttons.length > 0) blocks.push(actions(buttons));
+  const text = fallbackText([
     `History of ${email}: ${items.length} check${items.length === 1 ? '' : 's'}, latest ${describeStatus(latest?.status ?? 'OK')}`,
   ]);
   return { blocks, text };
@@ -149,10 +135,10 @@ export function buildTeamMessage(team: TeamSummary): BlockMessage {
         user.status === 'INVALID'
           ? ` — ${escapeMrkdwn(truncate(user.userFacingError ?? '', 120))}`
           : ' — not in Gong';
-      const fix = user.fixUrl && isLinkable(user.fixUrl) ? ` <${user.fixUrl}|Fix it>` : '';
-      return `${ICON[user.status]} *${escapeMrkdwn(user.email)}* since ${slackDate(user.since)}${why}${fix}`;
+      const fix = isLinkable(user.fixUrl) ? ` <${user.fixUrl}|Fix it>` : '';
+      return `${ICON[user.status]} *${escapeMrkdwn(user.email)}* since ${slackDate(user.since, { time: true })}${why}${fix}`;
     });
-    blocks.push(section(truncate(lines.join('\n'), MAX_SECTION_TEXT)));
+    blocks.push(section(lines.join('\n')));
     if (team.moreBroken > 0) blocks.push(context(`…and ${team.moreBroken} more not shown.`));
   }
   const text = `Team status: ${counts.OK} can be recorded, ${counts.INVALID} need fixing, ${counts.NOT_IN_GONG} not in Gong`;
@@ -187,11 +173,9 @@ function userEntry(result: UserResult, index: number): { order: number; blocks: 
         ? ' _(fixed since the last check)_'
         : ' _(changed since the last check)_'
       : '';
-  const blocks: Block[] = [
-    section(truncate(`${ICON[result.status]} *${email}* — ${detail}${change}`, MAX_SECTION_TEXT)),
-  ];
+  const blocks: Block[] = [section(`${ICON[result.status]} *${email}* — ${detail}${change}`)];
   const buttons = linkButtons(result, index);
-  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
+  if (buttons.length > 0) blocks.push(actions(buttons));
   const line = `${ICON[result.status]} ${result.email}: ${result.status === 'OK' ? 'OK' : (result.userFacingError ?? describeStatus(result.status))}`;
   return { order: ORDER[result.status], blocks, line };
 }
@@ -200,29 +184,20 @@ function failureEntry(failure: CheckFailure): { order: number; blocks: Block[]; 
   const text = `${FAILED_ICON} *${escapeMrkdwn(failure.email)}* — could not check: ${escapeMrkdwn(failure.message)}`;
   return {
     order: FAILED_ORDER,
-    blocks: [section(truncate(text, MAX_SECTION_TEXT))],
+    blocks: [section(text)],
     line: `${FAILED_ICON} ${failure.email}: not checked (${failure.code})`,
   };
 }
 
 function linkButtons(user: { fixUrl?: string; helpUrl?: string }, index: number): Button[] {
   const buttons: Button[] = [];
-  if (user.fixUrl && isLinkable(user.fixUrl)) {
-    buttons.push({
-      type: 'button',
-      text: plain('Fix it'),
-      url: user.fixUrl,
-      action_id: `fix-it:${index}`,
-      style: 'primary',
-    });
+  if (isLinkable(user.fixUrl)) {
+    buttons.push(
+      linkButton({ text: 'Fix it', url: user.fixUrl, actionId: `fix-it:${index}`, primary: true }),
+    );
   }
-  if (user.helpUrl && isLinkable(user.helpUrl)) {
-    buttons.push({
-      type: 'button',
-      text: plain('Learn more'),
-      url: user.helpUrl,
-      action_id: `learn-more:${index}`,
-    });
+  if (isLinkable(user.helpUrl)) {
+    buttons.push(linkButton({ text: 'Learn more', url: user.helpUrl, actionId: `learn-more:${index}` }));
   }
   return buttons;
 }
@@ -241,40 +216,4 @@ function summaryLine(summary: CheckReport['summary']): string {
 
 function describeStatus(status: UserStatus): string {
   return status === 'OK' ? 'can be recorded' : status === 'INVALID' ? 'needs fixing' : 'not in Gong';
-}
-
-/** Slack renders this in the reader's own time zone; the fallback is for clients that cannot. */
-function slackDate(iso: string): string {
-  const seconds = Math.floor(Date.parse(iso) / 1000);
-  if (!Number.isFinite(seconds)) return escapeMrkdwn(iso);
-  return `<!date^${seconds}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
-}
-
-function isLinkable(url: string): boolean {
-  return url.length <= MAX_URL && /^https?:\/\//i.test(url);
-}
-
-/** Slack mrkdwn needs exactly these three escaped; the words stay as Gong wrote them. */
-function escapeMrkdwn(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-function fallback(lines: string[]): string {
-  return truncate(lines.join('\n'), MAX_FALLBACK_TEXT);
-}
-
-function section(text: string): Block {
-  return { type: 'section', text: { type: 'mrkdwn', text } };
-}
-
-function context(text: string): Block {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
-}
-
-function plain(text: string): TextObject {
-  return { type: 'plain_text', text, emoji: true };
 }

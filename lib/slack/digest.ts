@@ -1,37 +1,22 @@
 import type { ChangeEvent } from '#lib/history/change-log.ts';
-import { MAX_BLOCKS } from '#lib/slack/blocks.ts';
+import {
+  actions,
+  type Block,
+  type BlockMessage,
+  type Button,
+  context,
+  escapeMrkdwn,
+  fallbackText,
+  header,
+  isLinkable,
+  linkButton,
+  MAX_BLOCKS,
+  MAX_SECTION_TEXT,
+  section,
+  slackDate,
+  truncate,
+} from '#lib/slack/block-kit.ts';
 
-interface TextObject {
-  type: 'mrkdwn' | 'plain_text';
-  text: string;
-  emoji?: boolean;
-}
-interface LinkButton {
-  type: 'button';
-  text: TextObject;
-  url: string;
-  /** `fix-it:` / `learn-more:` prefixes: the slack function acks the block_actions Slack sends for link buttons. */
-  action_id: string;
-  style?: 'primary';
-}
-/** The Block Kit blocks the sweep sends. */
-export type DigestBlock =
-  | { type: 'header'; text: TextObject }
-  | { type: 'section'; text: TextObject; accessory?: LinkButton }
-  | { type: 'actions'; elements: LinkButton[] }
-  | { type: 'context'; elements: TextObject[] };
-
-/** A Slack message: Block Kit plus the plain-text fallback (notifications, screen readers). */
-export interface DigestMessage {
-  blocks: DigestBlock[];
-  text: string;
-}
-
-// Slack's limits: header text 150 characters, section text 3000, button URL 3000.
-const MAX_HEADER = 150;
-const MAX_SECTION = 3_000;
-const MAX_URL = 3_000;
-const MAX_FALLBACK = 3_000;
 // Blocks kept back for the header, the fixed list, the counts and the "more" line.
 const RESERVED_BLOCKS = 5;
 
@@ -44,7 +29,7 @@ export interface DigestInput {
 }
 
 /** The sweep's one digest for ALERT_CHANNEL: newly broken (Gong's message, Fix it), fixed, still broken. */
-export function buildChangeDigest(input: DigestInput): DigestMessage {
+export function buildChangeDigest(input: DigestInput): BlockMessage {
   const { broke, fixed, stillBroken } = input;
   const title = [
     broke.length > 0 ? `${broke.length} can no longer be recorded` : '',
@@ -52,9 +37,7 @@ export function buildChangeDigest(input: DigestInput): DigestMessage {
   ]
     .filter(Boolean)
     .join(', ');
-  const blocks: DigestBlock[] = [
-    { type: 'header', text: plain(truncate(`Gong recording: ${title}`, MAX_HEADER)) },
-  ];
+  const blocks: Block[] = [header(`Gong recording: ${title}`)];
 
   const room = MAX_BLOCKS - RESERVED_BLOCKS;
   const shown = broke.slice(0, room);
@@ -67,7 +50,7 @@ export function buildChangeDigest(input: DigestInput): DigestMessage {
 
   if (fixed.length > 0) {
     const names = fixed.map((event) => `*${escapeMrkdwn(event.email)}*`);
-    blocks.push(section(truncateList(`✅ *Fixed:* `, names, MAX_SECTION)));
+    blocks.push(section(truncateList(`✅ *Fixed:* `, names, MAX_SECTION_TEXT)));
   }
 
   const total = stillBroken.invalid + stillBroken.notInGong;
@@ -85,7 +68,7 @@ export function buildChangeDigest(input: DigestInput): DigestMessage {
     ...(fixed.length > 0 ? [`✅ Fixed: ${fixed.map((event) => event.email).join(', ')}`] : []),
     `${total} still broken.`,
   ];
-  return { blocks, text: truncate(lines.join('\n'), MAX_FALLBACK) };
+  return { blocks, text: fallbackText(lines) };
 }
 
 /** The direct message to someone whose meetings Gong cannot record: Gong's words and its Fix it link. */
@@ -95,17 +78,19 @@ export function buildNudgeMessage(user: {
   userFacingError?: string;
   fixUrl?: string;
   helpUrl?: string;
-}): DigestMessage {
+}): BlockMessage {
   const why = user.userFacingError ?? 'Gong cannot record your meetings.';
-  const blocks: DigestBlock[] = [
+  const blocks: Block[] = [
     section(
       `⚠️ *Gong cannot record your meetings* (${escapeMrkdwn(user.email)}).\n${escapeMrkdwn(truncate(why, 2_000))}`,
     ),
   ];
-  const buttons: LinkButton[] = [];
-  if (isLinkable(user.fixUrl)) buttons.push(button('Fix it', user.fixUrl, 'fix-it:nudge', true));
-  if (isLinkable(user.helpUrl)) buttons.push(button('Learn more', user.helpUrl, 'learn-more:nudge'));
-  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
+  const buttons: Button[] = [];
+  if (isLinkable(user.fixUrl))
+    buttons.push(linkButton({ text: 'Fix it', url: user.fixUrl, actionId: 'fix-it:nudge', primary: true }));
+  if (isLinkable(user.helpUrl))
+    buttons.push(linkButton({ text: 'Learn more', url: user.helpUrl, actionId: 'learn-more:nudge' }));
+  if (buttons.length > 0) blocks.push(actions(buttons));
   blocks.push(
     context(
       `Broken since ${slackDate(user.since)}. You get at most three of these reminders, and none once it is fixed.`,
@@ -114,42 +99,23 @@ export function buildNudgeMessage(user: {
   return { blocks, text: `Gong cannot record your meetings: ${why}` };
 }
 
-function brokenSection(event: ChangeEvent, index: number): DigestBlock {
+function brokenSection(event: ChangeEvent, index: number): Block {
   const why = escapeMrkdwn(truncate(event.userFacingError ?? describe(event), 2_000));
-  const block: DigestBlock = {
-    type: 'section',
-    text: { type: 'mrkdwn', text: truncate(`⚠️ *${escapeMrkdwn(event.email)}* — ${why}`, MAX_SECTION) },
-  };
-  if (isLinkable(event.fixUrl))
-    block.accessory = button('Fix it', event.fixUrl, `fix-it:digest-${index}`, true);
-  return block;
+  const text = `⚠️ *${escapeMrkdwn(event.email)}* — ${why}`;
+  if (!isLinkable(event.fixUrl)) return section(text);
+  const accessory = linkButton({
+    text: 'Fix it',
+    url: event.fixUrl,
+    actionId: `fix-it:digest-${index}`,
+    primary: true,
+  });
+  return section(text, { accessory });
 }
 
 function describe(event: ChangeEvent): string {
   return event.to === 'NOT_IN_GONG'
     ? 'Gong no longer knows this email.'
     : 'Gong cannot record their meetings.';
-}
-
-function button(text: string, url: string, actionId: string, primary = false): LinkButton {
-  return {
-    type: 'button',
-    text: plain(text),
-    url,
-    action_id: actionId,
-    ...(primary ? { style: 'primary' } : {}),
-  };
-}
-
-function isLinkable(url: string | undefined): url is string {
-  return url !== undefined && url.length <= MAX_URL && /^https?:\/\//i.test(url);
-}
-
-/** Slack renders this in the reader's own time zone; the fallback is for clients that cannot. */
-function slackDate(iso: string): string {
-  const seconds = Math.floor(Date.parse(iso) / 1000);
-  if (!Number.isFinite(seconds)) return escapeMrkdwn(iso);
-  return `<!date^${seconds}^{date_short_pretty}|${iso.slice(0, 10)}>`;
 }
 
 /** As many names as fit, then how many more. */
@@ -162,25 +128,4 @@ function truncateList(head: string, names: string[], max: number): string {
     text += next;
   }
   return text;
-}
-
-/** Slack mrkdwn needs exactly these three escaped. */
-function escapeMrkdwn(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-function section(text: string): DigestBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text } };
-}
-
-function context(text: string): DigestBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
-}
-
-function plain(text: string): TextObject {
-  return { type: 'plain_text', text, emoji: true };
 }

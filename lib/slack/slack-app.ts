@@ -29,13 +29,13 @@ const LINK_ACTION = new RegExp(`^(${LINK_ACTION_PREFIXES.join('|')}):`);
 
 /**
  * The `slack` function's 2-argument Lambda handler: our v0 signature check (both sides of the
- * 5-minute window) in front of a Bolt app on its AWS Lambda receiver. Bolt needs the signing secret
- * when the app is built, so the app is built on the first request from the cached secret, and
- * rebuilt only if the secret rotated.
+ * 5-minute window) in front of a Bolt app on its AWS Lambda receiver. The signature is verified
+ * once, by us, with the cached signing secret, so Bolt's receiver does not verify again and the
+ * app is built once, here, whatever the secret rotates to.
  */
 export function createSlackApp(options: SlackAppOptions): Handler {
   const { logger } = options;
-  let built: { signingSecret: string; handle: Handler } | undefined;
+  const handle = buildBoltHandler(options);
 
   return async (event, context) => {
     let credentials: Awaited<ReturnType<SlackCredentialSource>>;
@@ -60,9 +60,6 @@ export function createSlackApp(options: SlackAppOptions): Handler {
       logger.warn('Refused a Slack request', { reason: error.message });
       return { statusCode: 401, body: '' };
     }
-    if (built?.signingSecret !== credentials.signingSecret) {
-      built = { signingSecret: credentials.signingSecret, handle: buildBoltHandler(credentials, options) };
-    }
     // Bolt decodes base64 bodies as ASCII and matches the content type exactly: give it the text we verified.
     const contentType = header(event, 'content-type') ?? '';
     const normalised: APIGatewayProxyEventV2 & { lambdaRequestId: string } = {
@@ -79,17 +76,17 @@ export function createSlackApp(options: SlackAppOptions): Handler {
       },
       lambdaRequestId: context.awsRequestId,
     };
-    return built.handle(normalised, context);
+    return handle(normalised, context);
   };
 }
 
-function buildBoltHandler(
-  credentials: { signingSecret: string; botToken: string },
-  options: SlackAppOptions,
-): Handler {
+function buildBoltHandler(options: SlackAppOptions): Handler {
   const logger = boltLogger(options.logger);
   const receiver = new AwsLambdaReceiver({
-    signingSecret: credentials.signingSecret,
+    // Only requests that passed verifySlackRequest reach the receiver; Bolt's own check would
+    // repeat ours, and refuses fewer (future timestamps pass it).
+    signatureVerification: false,
+    signingSecret: '',
     logger,
     customPropertiesExtractor: (event) => ({
       requestId: String((event as { lambdaRequestId?: unknown }).lambdaRequestId ?? 'unknown'),
@@ -98,8 +95,10 @@ function buildBoltHandler(
   const app = new App({
     receiver,
     logger,
-    // A fixed authorization: Bolt never calls auth.test (a round trip on every cold start, and it hangs offline).
-    authorize: async () => ({ botToken: credentials.botToken }),
+    // Our own authorize, not `token`: the bot token comes from the cached credentials, so a rotated
+    // token is picked up without rebuilding the app, and Bolt never calls auth.test (a round trip
+    // on every cold start, and it hangs offline).
+    authorize: async () => ({ botToken: (await options.credentials()).botToken }),
     clientOptions: { slackApiUrl: options.apiUrl },
     ignoreSelf: false,
     convoStore: false,

@@ -1,34 +1,12 @@
-import type { DigestMessage } from '#lib/slack/digest.ts';
-import { type SlackApi, SlackApiError } from '#lib/slack/web-api.ts';
+/** A message as the sweep hands it over: built elsewhere (Block Kit for Slack), with a plain-text fallback. */
+export interface SweepMessage {
+  text: string;
+  blocks: object[];
+}
 
 /** Where the sweep's messages go: the digest to the alert channel, nudges to the broken person. */
 export interface SweepNotifier {
-  postDigest(message: DigestMessage): Promise<void>;
-  /** DMs the Slack user with this email; false when Slack has nobody with it. */
-  nudge(email: string, message: DigestMessage): Promise<boolean>;
-}
-
-/** The notifier over Slack's Web API: chat.postMessage, and users.lookupByEmail to find whom to DM. */
-export function createSlackNotifier(options: { slack: SlackApi; channel: string }): SweepNotifier {
-  const { slack, channel } = options;
-  return {
-    postDigest(message) {
-      return slack.postMessage(channel, message);
-    },
-    async nudge(email, message) {
-      let userId: unknown;
-      try {
-        // Needs the users:read.email scope; the email must be the one in their Slack profile.
-        const found = await slack.call('users.lookupByEmail', { email });
-        userId = (found.user as { id?: unknown } | undefined)?.id;
-      } catch (error: unknown) {
-        if (error instanceof SlackApiError && error.code === 'users_not_found') return false;
-        throw error;
-      }
-      if (typeof userId !== 'string') return false;
-      // Posting to a user id lands in the app's DM with them (chat:write).
-      await slack.postMessage(userId, message);
-      return true;
-    },
-  };
+  postDigest(message: SweepMessage): Promise<void>;
+  /** Sends the person with this email a direct message; false when there is nobody with it to send to. */
+  nudge(email: string, message: SweepMessage): Promise<boolean>;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { DigestMessage } from '#lib/slack/digest.ts';
-import type { SweepNotifier } from '#lib/sweep/notifier.ts';
+import type { SweepMessage, SweepNotifier } from '#lib/sweep/notifier.ts';
 import type { SweepAnswer, SweepContinuation } from '#lib/sweep/sweep.ts';
 import { finish, openCliCore, UsageError, write } from './cli-core.ts';
 
@@ -74,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Prints what would go to Slack: the digest's fallback text, and whom a nudge would reach. */
 function terminalNotifier(): SweepNotifier {
-  const print = (title: string, message: DigestMessage) =>
+  const print = (title: string, message: SweepMessage) =>
     process.stderr.write(`\n${title}\n${message.text}\n\n`);
   return {
     async postDigest(message) {

@@ -7,13 +7,12 @@ import {
   type UserResult,
 } from '#lib/check/report.ts';
 import type { StoredResult } from '#lib/history/history-store.ts';
+import { type Block, MAX_BLOCKS } from '#lib/slack/block-kit.ts';
 import {
-  type Block,
   buildCheckMessage,
   buildHelpMessage,
   buildHistoryMessage,
   buildTeamMessage,
-  MAX_BLOCKS,
 } from '#lib/slack/blocks.ts';
 import { expectValidBlockKit } from '../support/block-kit.ts';
 
