@@ -80,12 +80,13 @@ export function createCheckMetrics(metrics: Metrics, options: { door?: string } 
 
   function checkFailure(code: string, count = 1): void {
     if (!Number.isFinite(count) || count <= 0) return;
-    // One dimension set holds for all of a batch's metrics, so a per-code count is its own EMF line.
-    const single = metrics.singleMetric();
+    // One dimension set holds for all of a batch's metrics, so a per-code count is its own EMF line
+    // (and the per-door one another: Powertools refuses one key in two sets of a line).
     const safeCode = CODE_PATTERN.test(code) ? code : 'OTHER';
-    single.addDimension('code', safeCode);
-    if (door !== undefined) single.addDimensions({ code: safeCode, door });
-    single.addMetric(METRIC.checkFailures, MetricUnit.Count, count);
+    const dimensionSets = door === undefined ? [{ code: safeCode }] : [{ code: safeCode }, { code: safeCode, door }];
+    for (const dimensions of dimensionSets) {
+      metrics.singleMetric().addDimensions(dimensions).addMetric(METRIC.checkFailures, MetricUnit.Count, count);
+    }
   }
 
   return {

@@ -146,10 +146,10 @@ describe('createCheckMetrics', () => {
       expect(definition(line)?.Dimensions).toEqual([['service', 'door'], ['service']]);
       expect(line).toMatchObject({ service: 'gong-status', door: 'crmWebhook' });
     }
-    const failure = lines.find((line) => line.CheckFailures !== undefined);
-    expect(definition(failure)?.Dimensions).toEqual([
-      ['service', 'code'],
-      ['service', 'code', 'door'],
+    const failures = lines.filter((line) => line.CheckFailures !== undefined);
+    expect(failures.map((line) => [definition(line)?.Dimensions, line.code, line.CheckFailures])).toEqual([
+      [[['service', 'code']], 'GONG_FAILED', 1],
+      [[['service', 'code', 'door']], 'GONG_FAILED', 1],
     ]);
     expect(warnings).toEqual([]);
   });
