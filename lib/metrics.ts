@@ -21,6 +21,7 @@ export const METRIC = {
 /** A failure code is a short constant (GONG_TIMEOUT); anything else could be an email and is counted as OTHER. */
 const CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 type MetricsLogger = NonNullable<NonNullable<ConstructorParameters<typeof Metrics>[0]>['logger']>;
 
 /**
@@ -67,7 +68,7 @@ export interface CheckMetrics {
 export function createCheckMetrics(metrics: Metrics, options: { door?: string } = {}): CheckMetrics {
   const { door } = options;
 
-  function add(name: string, unit: MetricUnit, value: number): void {
+  function add(name: string, unit: Unit, value: number): void {
     if (!Number.isFinite(value)) return;
     // Powertools clears dimension sets whenever it publishes (the handler's end, or 100 values of a
     // metric): re-add them with the first metric of each new batch.
@@ -83,9 +84,13 @@ export function createCheckMetrics(metrics: Metrics, options: { door?: string } 
     // One dimension set holds for all of a batch's metrics, so a per-code count is its own EMF line
     // (and the per-door one another: Powertools refuses one key in two sets of a line).
     const safeCode = CODE_PATTERN.test(code) ? code : 'OTHER';
-    const dimensionSets = door === undefined ? [{ code: safeCode }] : [{ code: safeCode }, { code: safeCode, door }];
+    const dimensionSets =
+      door === undefined ? [{ code: safeCode }] : [{ code: safeCode }, { code: safeCode, door }];
     for (const dimensions of dimensionSets) {
-      metrics.singleMetric().addDimensions(dimensions).addMetric(METRIC.checkFailures, MetricUnit.Count, count);
+      metrics
+        .singleMetric()
+        .addDimensions(dimensions)
+        .addMetric(METRIC.checkFailures, MetricUnit.Count, count);
     }
   }
 

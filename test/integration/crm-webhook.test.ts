@@ -82,13 +82,18 @@ describe('crmWebhook (built bundle, loopback Gong, Secrets Manager and DynamoDB)
   });
 
   it.each([
-    ['Title-Case', (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash, c) => `${dash}${c.toUpperCase()}`)],
+    [
+      'Title-Case',
+      (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash, c) => `${dash}${c.toUpperCase()}`),
+    ],
     ['UPPER-CASE', (name: string) => name.toUpperCase()],
   ])('returns 200 when a direct event names the signature headers in %s', async (_case, rename) => {
     const email = unique('mixed-case');
     const event = delivery(userCreated(email));
     // A direct invocation (not through API Gateway, which lower-cases) keeps the sender's spelling.
-    event.headers = Object.fromEntries(Object.entries(event.headers).map(([name, value]) => [rename(name), value]));
+    (event as { headers: Record<string, string> }).headers = Object.fromEntries(
+      Object.entries(event.headers).map(([name, value]) => [rename(name), value]),
+    );
     expect(Object.keys(event.headers)).toContain(rename('webhook-id'));
 
     const response = await crmWebhook(event);

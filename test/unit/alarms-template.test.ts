@@ -30,6 +30,9 @@ const collectionTags = ['!Not', '!Equals'].map((tag) => ({
   resolve: (value: { toJSON(): unknown }) => ({ [tag.slice(1)]: value.toJSON() }),
 }));
 
+/** How serverless.yml's custom.alarmEmail reaches the file (the Framework substitutes it). */
+const ALARM_EMAIL = ['$', '{self:custom.alarmEmail}'].join('');
+
 const FUNCTIONS = {
   api: 'ApiLambdaFunction',
   checkStatus: 'CheckStatusLambdaFunction',
@@ -58,13 +61,21 @@ describe('infra/alarms.yml', () => {
   it('has an SNS topic and an email subscription only when alarmEmail is set', () => {
     const topic = template.Resources.AlarmTopic;
     expect(topic?.Type).toBe('AWS::SNS::Topic');
-    const subscriptions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription');
+    const subscriptions = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::SNS::Subscription',
+    );
     expect(subscriptions).toHaveLength(1);
     expect(subscriptions[0]).toMatchObject({
       Condition: 'HasAlarmEmail',
-      Properties: { Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' }, Endpoint: '${self:custom.alarmEmail}' },
+      Properties: {
+        Protocol: 'email',
+        TopicArn: { Ref: 'AlarmTopic' },
+        Endpoint: ALARM_EMAIL,
+      },
     });
-    expect(template.Conditions.HasAlarmEmail).toEqual({ Not: [{ Equals: ['${self:custom.alarmEmail}', ''] }] });
+    expect(template.Conditions.HasAlarmEmail).toEqual({
+      Not: [{ Equals: [ALARM_EMAIL, ''] }],
+    });
   });
 
   it('notifies the topic from every alarm', () => {
@@ -74,7 +85,9 @@ describe('infra/alarms.yml', () => {
 
   it.each(Object.entries(FUNCTIONS))('alarms on any error of %s', (_name, logicalId) => {
     const matching = alarmOn('AWS/Lambda', 'Errors').filter(
-      (alarm) => JSON.stringify(alarm.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId } }]),
+      (alarm) =>
+        JSON.stringify(alarm.Dimensions) ===
+        JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId } }]),
     );
     expect(matching).toHaveLength(1);
     expect(matching[0]).toMatchObject({
@@ -99,22 +112,27 @@ describe('infra/alarms.yml', () => {
     [METRIC.gongRateLimited, 'Sum', 0],
     [METRIC.gongBudgetUsed, 'Maximum', 80],
     [METRIC.brokenShareIncrease, 'Maximum', 10],
-  ])('alarms on %s (%s) above %d with the service dimension lib/metrics.ts publishes', (metric, stat, threshold) => {
-    const [alarm, ...others] = alarmOn(METRICS_NAMESPACE, metric);
-    expect(others).toEqual([]);
-    expect(alarm).toMatchObject({
-      Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
-      Statistic: stat,
-      Threshold: threshold,
-      ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-  });
+  ])(
+    'alarms on %s (%s) above %d with the service dimension lib/metrics.ts publishes',
+    (metric, stat, threshold) => {
+      const [alarm, ...others] = alarmOn(METRICS_NAMESPACE, metric);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
+        Statistic: stat,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    },
+  );
 
   it('has one dashboard showing every alarm and the product metrics', () => {
-    const dashboards = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    const dashboards = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::CloudWatch::Dashboard',
+    );
     expect(dashboards).toHaveLength(1);
-    const body = (dashboards[0]?.Properties.DashboardBody as { Sub: string }).Sub;
+    const body = (dashboards[0]?.Properties.DashboardBody as { Sub: string } | undefined)?.Sub ?? '';
     // Substitutions resolved as CloudFormation would, the body must be JSON.
     const json = JSON.parse(body.replace(/\$\{[^}]+\}/g, 'x')) as { widgets: { type: string }[] };
     expect(json.widgets.some((widget) => widget.type === 'alarm')).toBe(true);

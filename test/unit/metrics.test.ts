@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCheckMetrics, createMetrics, METRIC } from '#lib/metrics.ts';
@@ -7,7 +7,11 @@ import { createCheckMetrics, createMetrics, METRIC } from '#lib/metrics.ts';
 interface EmfLine {
   _aws: {
     Timestamp: number;
-    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
   };
   [key: string]: unknown;
 }
@@ -104,7 +108,11 @@ describe('createCheckMetrics', () => {
     const record = createCheckMetrics(createMetrics({ logger }));
 
     const lines = emfPrinted(() =>
-      record.checkFailures([{ code: 'GONG_TIMEOUT' }, { code: 'GONG_RATE_LIMITED' }, { code: 'GONG_TIMEOUT' }]),
+      record.checkFailures([
+        { code: 'GONG_TIMEOUT' },
+        { code: 'GONG_RATE_LIMITED' },
+        { code: 'GONG_TIMEOUT' },
+      ]),
     );
 
     expect(lines).toHaveLength(2);
