@@ -134,10 +134,15 @@ export function createCrmWebhook(deps: {
 
 /** Checks the Standard Webhooks signature and timestamp (5-minute tolerance); returns the delivery id or throws 401. */
 function verifyDelivery(webhook: Webhook, body: string, headers: Record<string, string | undefined>): string {
+  // Header names are case-insensitive (RFC 9110); API Gateway lower-cases them, a direct invocation may not.
+  const byName = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !byName.has(name.toLowerCase())) byName.set(name.toLowerCase(), value);
+  }
   const signed = {
-    'webhook-id': headers['webhook-id'] ?? '',
-    'webhook-timestamp': headers['webhook-timestamp'] ?? '',
-    'webhook-signature': headers['webhook-signature'] ?? '',
+    'webhook-id': byName.get('webhook-id') ?? '',
+    'webhook-timestamp': byName.get('webhook-timestamp') ?? '',
+    'webhook-signature': byName.get('webhook-signature') ?? '',
   };
   try {
     // jsonParse off: the body is parsed only after it is known to be authentic, by our own rules.

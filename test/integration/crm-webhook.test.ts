@@ -81,6 +81,27 @@ describe('crmWebhook (built bundle, loopback Gong, Secrets Manager and DynamoDB)
     expect(history[0]).toMatchObject({ source: 'crm', status: 'OK' });
   });
 
+  it.each([
+    [
+      'Title-Case',
+      (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash, c) => `${dash}${c.toUpperCase()}`),
+    ],
+    ['UPPER-CASE', (name: string) => name.toUpperCase()],
+  ])('returns 200 when a direct event names the signature headers in %s', async (_case, rename) => {
+    const email = unique('mixed-case');
+    const event = delivery(userCreated(email));
+    // A direct invocation (not through API Gateway, which lower-cases) keeps the sender's spelling.
+    (event as { headers: Record<string, string> }).headers = Object.fromEntries(
+      Object.entries(event.headers).map(([name, value]) => [rename(name), value]),
+    );
+    expect(Object.keys(event.headers)).toContain(rename('webhook-id'));
+
+    const response = await crmWebhook(event);
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ email, result: { status: 'OK' } });
+  });
+
   it('keeps the idempotency record in the one table for at least 3 days', async () => {
     const id = `msg_${randomUUID()}`;
     const before = (await idempotencyRecords()).length;
