@@ -1,8 +1,9 @@
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { assertGongAnswered } from '#lib/check/failures.ts';
 import { deadlineOf } from '#lib/deadline.ts';
-import { assertGongAnswered, httpErrors, json, jsonBody } from '#lib/http/responses.ts';
+import { httpErrors, json, jsonBody } from '#lib/http/responses.ts';
 import { createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
 import { wireCore } from './wiring/core.ts';
 

@@ -9,11 +9,15 @@ export class ValidationError extends Error {
   }
 }
 
-/** A failure with a definite HTTP meaning; the one error mapper turns it into a response. */
+/**
+ * A failure with a definite HTTP meaning; lib/http/public-error.ts turns it into an answer. Its
+ * message and code are shown when `expose` is true: by default for a 4xx only (middy's rule).
+ */
 export class HttpError extends Error {
   override name = 'HttpError';
   readonly statusCode: number;
   readonly code: string;
+  readonly expose: boolean;
   readonly headers: Record<string, string>;
   /** Extra top-level fields of the error body (e.g. the partial report). */
   readonly extra: Record<string, unknown>;
@@ -21,11 +25,17 @@ export class HttpError extends Error {
     statusCode: number,
     code: string,
     message: string,
-    options?: { headers?: Record<string, string>; extra?: Record<string, unknown>; cause?: unknown },
+    options?: {
+      expose?: boolean;
+      headers?: Record<string, string>;
+      extra?: Record<string, unknown>;
+      cause?: unknown;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.statusCode = statusCode;
     this.code = code;
+    this.expose = options?.expose ?? statusCode < 500;
     this.headers = options?.headers ?? {};
     this.extra = options?.extra ?? {};
   }

@@ -1,3 +1,5 @@
+import type { FailureCode } from '#lib/check/failures.ts';
+
 /** Where a user stands in Gong: recordable, known but broken, or unknown to Gong. */
 export type UserStatus = 'OK' | 'INVALID' | 'NOT_IN_GONG';
 
@@ -21,7 +23,7 @@ export interface UserResult {
 /** An email we could not get an answer for, and why. */
 export interface CheckFailure {
   email: string;
-  code: string;
+  code: FailureCode;
   message: string;
   retryAfterSeconds?: number;
 }

@@ -1,8 +1,7 @@
 import type { CheckOptions, CheckUsers } from '#lib/check/check-users.ts';
+import { assertGongAnswered, ResultsNotStoredError } from '#lib/check/failures.ts';
 import type { CheckReport } from '#lib/check/report.ts';
 import type { PendingStore } from '#lib/crm/pending-store.ts';
-import { HttpError } from '#lib/errors.ts';
-import { assertGongAnswered } from '#lib/http/responses.ts';
 
 export interface NewUserCheck {
   report: CheckReport;
@@ -19,12 +18,10 @@ export type CheckNewUsers = (emails: string[], options: CheckOptions) => Promise
  */
 export function createNewUserCheck(deps: { checkUsers: CheckUsers; pending: PendingStore }): CheckNewUsers {
   return async (emails, options) => {
-    // Gong failing for everyone is a 502/503: the sender's retry is the right re-try.
+    // Gong failing for everyone, or a result not stored, throws: the sender's retry is the right re-try.
     const report = assertGongAnswered(await deps.checkUsers(emails, options));
     if (report.results.some((result) => result.stored === false)) {
-      throw new HttpError(503, 'STORE_FAILED', 'Could not store the check result; deliver the event again', {
-        headers: { 'retry-after': '30' },
-      });
+      throw new ResultsNotStoredError('Could not store the check result; deliver the event again');
     }
     // A partial failure is still acknowledged (Salesforce will not resend the message): the users
     // Gong gave no answer for join the re-checks, or they would be lost.

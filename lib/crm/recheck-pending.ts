@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '#lib/check/check-users.ts';
+import type { FailureCode } from '#lib/check/failures.ts';
 import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from '#lib/crm/pending-store.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
@@ -7,6 +8,19 @@ import { mapLimit } from '#lib/map-limit.ts';
 
 /** Don't start a batch with less time than one Gong call with its retries may need. */
 const MIN_TIME_FOR_BATCH_MS = 15_000;
+/** Failures that mean Gong's budget is spent for now: the run stops, and the next scheduled one picks up. */
+const STOPS_RUN: Record<FailureCode, boolean> = {
+  GONG_RATE_LIMITED: true,
+  GONG_BUDGET_SPENT: true,
+  GONG_UNAVAILABLE: false,
+  GONG_CREDENTIALS: false,
+  GONG_AUTH: false,
+  GONG_FORBIDDEN: false,
+  GONG_BAD_REQUEST: false,
+  GONG_UNEXPECTED_STATUS: false,
+  GONG_BAD_RESPONSE: false,
+  GONG_INCOMPLETE_ANSWER: false,
+};
 
 export interface RecheckSummary {
   checked: number;
@@ -97,7 +111,7 @@ export function createRecheckPending(deps: {
           summary.failed++;
         }
       });
-      if (report.failures.some((f) => f.code === 'GONG_RATE_LIMITED')) {
+      if (report.failures.some((f) => STOPS_RUN[f.code])) {
         // Gong's budget is spent: the next scheduled run picks up where this one stopped.
         summary.done = false;
         break;

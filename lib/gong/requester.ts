@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { FailureCode } from '#lib/check/failures.ts';
 import { describeError } from '#lib/errors.ts';
 import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
 import { type CallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
@@ -13,7 +14,7 @@ export type GongResponse =
   | { kind: 'answered'; status: number; body: unknown; gongRequestId: string }
   | {
       kind: 'failed';
-      code: 'GONG_CREDENTIALS' | 'GONG_RATE_LIMITED' | 'GONG_UNAVAILABLE';
+      code: Extract<FailureCode, 'GONG_CREDENTIALS' | 'GONG_RATE_LIMITED' | 'GONG_UNAVAILABLE'>;
       message: string;
       retryAfterSeconds?: number;
     };

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
+import type { FailureCode } from '#lib/check/failures.ts';
 import type { CheckFailure } from '#lib/check/report.ts';
 import { detailOf, errorsOf, type GongRequester } from '#lib/gong/requester.ts';
 
@@ -57,7 +58,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
   const { logger, request } = options;
 
   async function checkBatch(emails: string[], deadline: number): Promise<GongCheckOutcome> {
-    const fail = (code: string, message: string, retryAfterSeconds?: number): GongCheckOutcome => ({
+    const fail = (code: FailureCode, message: string, retryAfterSeconds?: number): GongCheckOutcome => ({
       statuses: [],
       failures: emails.map((email) => ({
         email,

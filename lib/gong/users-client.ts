@@ -1,20 +1,9 @@
 import * as z from 'zod/mini';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
+import { GongFailureError } from '#lib/check/failures.ts';
 import type { GongRequester } from '#lib/gong/requester.ts';
 
 export const USERS_PATH = '/v2/users';
-
-/** Gong would not list its users; `retryable` says whether trying again later may work. */
-export class GongDirectoryError extends Error {
-  override name = 'GongDirectoryError';
-  readonly code: string;
-  readonly retryable: boolean;
-  constructor(code: string, message: string, options: { retryable: boolean }) {
-    super(message);
-    this.code = code;
-    this.retryable = options.retryable;
-  }
-}
 
 /** One page of Gong's company users: the active ones' emails, and the cursor of the next page. */
 export interface DirectoryPage {
@@ -23,7 +12,7 @@ export interface DirectoryPage {
 }
 
 export interface GongDirectory {
-  /** One page of `GET /v2/users` (Gong pages by 100); needs the `api:users:read` scope. */
+  /** One page of `GET /v2/users` (Gong pages by 100); needs the `api:users:read` scope. Throws GongFailureError when Gong would not list them. */
   listActiveUsers(options: { cursor?: string; deadline: number }): Promise<DirectoryPage>;
 }
 
@@ -46,19 +35,18 @@ export function createGongDirectory(options: { request: GongRequester }): GongDi
         deadline,
       });
       if (response.kind === 'failed') {
-        // Missing credentials stay missing; a rate limit or an outage may pass.
-        throw new GongDirectoryError(response.code, response.message, {
-          retryable: response.code !== 'GONG_CREDENTIALS',
-        });
+        throw new GongFailureError(
+          response.code,
+          response.message,
+          response.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: response.retryAfterSeconds },
+        );
       }
       const { status, body, gongRequestId } = response;
       const said = `Gong answered ${status} to GET ${USERS_PATH} (requestId ${gongRequestId})`;
       if (status === 200) {
         const parsed = pageSchema.safeParse(body);
         if (!parsed.success) {
-          throw new GongDirectoryError('GONG_BAD_RESPONSE', `${said} in an undocumented shape`, {
-            retryable: false,
-          });
+          throw new GongFailureError('GONG_BAD_RESPONSE', `${said} in an undocumented shape`);
         }
         const emails = (parsed.data.users ?? [])
           .filter((user) => user.active !== false && typeof user.emailAddress === 'string')
@@ -70,20 +58,12 @@ export function createGongDirectory(options: { request: GongRequester }): GongDi
       // Gong answers 404 to a listing with nothing in it.
       if (status === 404) return { emails: [] };
       if (status === 401) {
-        throw new GongDirectoryError('GONG_AUTH', `${said}: the credentials were refused`, {
-          retryable: false,
-        });
+        throw new GongFailureError('GONG_AUTH', `${said}: the credentials were refused`);
       }
       if (status === 403) {
-        throw new GongDirectoryError(
-          'GONG_FORBIDDEN',
-          `${said}: listing users needs the api:users:read scope`,
-          {
-            retryable: false,
-          },
-        );
+        throw new GongFailureError('GONG_FORBIDDEN', `${said}: listing users needs the api:users:read scope`);
       }
-      throw new GongDirectoryError('GONG_UNEXPECTED_STATUS', said, { retryable: false });
+      throw new GongFailureError('GONG_UNEXPECTED_STATUS', said);
     },
   };
 }

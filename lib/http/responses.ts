@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { CheckReport } from '#lib/check/report.ts';
-import { HttpError, ValidationError } from '#lib/errors.ts';
+import { HttpError } from '#lib/errors.ts';
+import { publicError } from '#lib/http/public-error.ts';
 
 /** Request bodies larger than this get 413 (DESIGN.md). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -45,33 +45,23 @@ export function jsonBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64E
   }
 }
 
-/** The one place errors become HTTP responses: 4xx keep their message, anything else is a bare 500. */
+/** Errors become JSON error responses by the one rule of lib/http/public-error.ts. */
 export function errorResponse(
   error: unknown,
   requestId: string,
   logger: Logger,
 ): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof HttpError || error instanceof ValidationError) {
-    const headers = error instanceof HttpError ? error.headers : {};
-    const extra = error instanceof HttpError ? error.extra : {};
-    if (error.statusCode >= 500) logger.error('Request failed', { code: error.code, message: error.message });
-    return json(
-      error.statusCode,
-      { error: { code: error.code, message: error.message }, requestId, ...extra },
-      headers,
-    );
+  const answer = publicError(error);
+  if (!answer.exposed) {
+    logger.error('Unhandled error', { error: error instanceof Error ? error : String(error) });
+  } else if (answer.statusCode >= 500) {
+    logger.error('Request failed', { code: answer.code, message: answer.message });
   }
-  const statusCode = httpStatusOf(error);
-  if (statusCode !== undefined && statusCode < 500) {
-    // middy's own errors (e.g. the router's 404) carry a statusCode and a safe message.
-    const code = statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
-    return json(statusCode, { error: { code, message: (error as Error).message }, requestId });
-  }
-  logger.error('Unhandled error', { error: error instanceof Error ? error : String(error) });
-  return json(500, {
-    error: { code: 'INTERNAL', message: 'Internal error; quote the requestId' },
-    requestId,
-  });
+  return json(
+    answer.statusCode,
+    { error: { code: answer.code, message: answer.message }, requestId, ...answer.extra },
+    answer.headers,
+  );
 }
 
 /** middy middleware applying errorResponse, with the Lambda request id as our request id. */
@@ -81,48 +71,6 @@ export function httpErrors(logger: Logger): MiddlewareObj<unknown, unknown> {
       request.response = errorResponse(request.error, request.context.awsRequestId ?? 'unknown', logger);
     },
   };
-}
-
-/**
- * Turns a report where Gong failed for every email into DESIGN.md's error: 503 with
- * Retry-After when its rate limit outlasted our retries, else 502. The report rides along.
- */
-export function assertGongAnswered(report: CheckReport): CheckReport {
-  if (report.results.length > 0 || report.failures.length === 0) return report;
-  const limited = report.failures.filter((f) => f.code === 'GONG_RATE_LIMITED');
-  if (limited.length > 0) {
-    const retryAfter = Math.max(1, ...limited.map((f) => f.retryAfterSeconds ?? 1));
-    throw new HttpError(
-      503,
-      'GONG_RATE_LIMITED',
-      `Gong's rate limit outlasted our retries; retry after ${retryAfter} s`,
-      {
-        headers: { 'retry-after': String(retryAfter) },
-        extra: { report },
-      },
-    );
-  }
-  const codes = [...new Set(report.failures.map((f) => f.code))].join(', ');
-  throw new HttpError(
-    502,
-    'GONG_FAILED',
-    `Gong failed for every email (${codes}): ${report.failures[0]?.message}`,
-    {
-      extra: { report },
-    },
-  );
-}
-
-function httpStatusOf(error: unknown): number | undefined {
-  if (
-    error !== null &&
-    typeof error === 'object' &&
-    'statusCode' in error &&
-    typeof error.statusCode === 'number'
-  ) {
-    return error.statusCode;
-  }
-  return undefined;
 }
 
 /** An integer query parameter within [min, max], or the fallback when absent; anything else is a named 400. */

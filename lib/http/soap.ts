@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError, ValidationError } from '#lib/errors.ts';
+import { publicError } from '#lib/http/public-error.ts';
 
 const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 /** The namespace of Salesforce's outbound-message WSDL (notifications, notificationsResponse). */
@@ -18,22 +18,17 @@ export function ackResponse(): APIGatewayProxyStructuredResultV2 {
   };
 }
 
-/** A SOAP 1.1 fault with the HTTP status of the error: 4xx keep their message, anything else is a bare 500. */
+/** A SOAP 1.1 fault with the HTTP status of the error, by the one rule of lib/http/public-error.ts. */
 export function soapFaultResponse(
   error: unknown,
   requestId: string,
   logger: Logger,
 ): APIGatewayProxyStructuredResultV2 {
-  let statusCode = 500;
-  let code = 'INTERNAL';
-  let message = 'Internal error; quote the requestId';
-  let headers: Record<string, string> = {};
-  if (error instanceof HttpError || error instanceof ValidationError) {
-    ({ statusCode, code, message } = error);
-    if (error instanceof HttpError) headers = error.headers;
-    if (statusCode >= 500) logger.error('Outbound message failed', { code, message });
-  } else {
+  const { statusCode, code, message, headers, exposed } = publicError(error);
+  if (!exposed) {
     logger.error('Unhandled error', { error: error instanceof Error ? error : String(error) });
+  } else if (statusCode >= 500) {
+    logger.error('Outbound message failed', { code, message });
   }
   const faultcode = statusCode < 500 ? 'soapenv:Client' : 'soapenv:Server';
   return {

@@ -1,3 +1,4 @@
+import { assertNever, decidingCode } from '#lib/check/failures.ts';
 import type { CheckFailure, CheckReport, UserResult, UserStatus } from '#lib/check/report.ts';
 import type { StoredResult } from '#lib/history/history-store.ts';
 import {
@@ -73,9 +74,28 @@ export function buildCheckMessage(report: CheckReport, options: { notes?: string
 function buildGongFailedMessage(failures: CheckFailure[], requestId: string, notes: string[]): BlockMessage {
   const codes = new Set(failures.map((f) => f.code));
   const retryAfter = Math.max(0, ...failures.map((f) => f.retryAfterSeconds ?? 0));
-  const reason = codes.has('GONG_RATE_LIMITED')
-    ? `Gong is rate limiting us right now${retryAfter > 0 ? `; try again in ${retryAfter} s` : '; try again in a minute'}.`
-    : `Gong did not answer (${[...codes].join(', ')}); nothing was checked. Try again in a few minutes.`;
+  const code = decidingCode(failures) ?? 'GONG_UNAVAILABLE';
+  let reason: string;
+  switch (code) {
+    case 'GONG_RATE_LIMITED':
+      reason = `Gong is rate limiting us right now${retryAfter > 0 ? `; try again in ${retryAfter} s` : '; try again in a minute'}.`;
+      break;
+    case 'GONG_BUDGET_SPENT':
+      reason = `Today's Gong call budget is spent${retryAfter > 0 ? `; try again in ${retryAfter} s` : '; try again tomorrow'}.`;
+      break;
+    case 'GONG_UNAVAILABLE':
+    case 'GONG_CREDENTIALS':
+    case 'GONG_AUTH':
+    case 'GONG_FORBIDDEN':
+    case 'GONG_BAD_REQUEST':
+    case 'GONG_UNEXPECTED_STATUS':
+    case 'GONG_BAD_RESPONSE':
+    case 'GONG_INCOMPLETE_ANSWER':
+      reason = `Gong did not answer (${[...codes].join(', ')}); nothing was checked. Try again in a few minutes.`;
+      break;
+    default:
+      return assertNever(code);
+  }
   const text = `${FAILED_ICON} Could not check ${failures.length === 1 ? failures[0]?.email : `${failures.length} users`}: ${reason} Request id ${requestId}.`;
   const blocks: Block[] = [section(escapeMrkdwn(text))];
   if (notes.length > 0) blocks.push(context(notes.join('\n')));

@@ -4,7 +4,7 @@ import App from '@slack/bolt/dist/App';
 import AwsLambdaReceiver from '@slack/bolt/dist/receivers/AwsLambdaReceiver';
 import type { LogLevel } from '@slack/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HttpError } from '#lib/errors.ts';
+import { publicError } from '#lib/http/public-error.ts';
 import { rawBody } from '#lib/http/responses.ts';
 import { LINK_ACTION_PREFIXES } from '#lib/slack/blocks.ts';
 import type { SlackCredentialSource } from '#lib/slack/credentials.ts';
@@ -44,9 +44,10 @@ export function createSlackApp(options: SlackAppOptions): Handler {
       credentials = await options.credentials();
       body = rawBody(event);
     } catch (error: unknown) {
-      if (error instanceof HttpError) return { statusCode: error.statusCode, body: '' };
-      logger.error('Slack request not served', { error: error instanceof Error ? error : String(error) });
-      return { statusCode: 500, body: '' };
+      const { statusCode, exposed } = publicError(error);
+      if (!exposed)
+        logger.error('Slack request not served', { error: error instanceof Error ? error : String(error) });
+      return { statusCode, body: '' };
     }
     try {
       verifySlackRequest({

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '#lib/check/check-users.ts';
+import { type FailureCode, GongFailureError } from '#lib/check/failures.ts';
 import type { UserStatus } from '#lib/check/report.ts';
 import { describeError } from '#lib/errors.ts';
 import { MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
-import { type GongDirectory, GongDirectoryError } from '#lib/gong/users-client.ts';
+import type { GongDirectory } from '#lib/gong/users-client.ts';
 import { type ChangeEvent, type ChangeLog, netChanges } from '#lib/history/change-log.ts';
 import type { HistoryStore } from '#lib/history/history-store.ts';
 import { mapLimit } from '#lib/map-limit.ts';
@@ -55,8 +56,25 @@ interface SweepDeps {
 // Stored users are read status by status from the status index (gsi1): a Query each, never a Scan.
 const PARTITIONS: readonly UserStatus[] = ['OK', 'INVALID', 'NOT_IN_GONG'];
 const NUDGE_DAYS = [1, 3, 7] as const;
-const RETRYABLE = new Set(['GONG_RATE_LIMITED', 'GONG_UNAVAILABLE']);
-const FATAL = new Set(['GONG_AUTH', 'GONG_FORBIDDEN', 'GONG_CREDENTIALS']);
+/** What a failed user does to the sweep: stop it (nobody will be answered), retry from the same position, or be left. */
+const ON_FAILURE: Record<FailureCode, 'abort' | 'retry' | 'skip'> = {
+  GONG_UNAVAILABLE: 'retry',
+  GONG_RATE_LIMITED: 'retry',
+  GONG_BUDGET_SPENT: 'retry',
+  GONG_CREDENTIALS: 'abort',
+  GONG_AUTH: 'abort',
+  GONG_FORBIDDEN: 'abort',
+  GONG_BAD_REQUEST: 'skip',
+  GONG_UNEXPECTED_STATUS: 'skip',
+  GONG_BAD_RESPONSE: 'skip',
+  GONG_INCOMPLETE_ANSWER: 'skip',
+};
+/** The same for listing Gong's users: only refused credentials stop the sweep (a 403 there is the users scope alone). */
+const ON_DISCOVERY_FAILURE: Record<FailureCode, 'abort' | 'retry' | 'skip'> = {
+  ...ON_FAILURE,
+  GONG_CREDENTIALS: 'skip',
+  GONG_FORBIDDEN: 'skip',
+};
 /** Chunks in a row that may end with retryable failures at one position before those users are left for the next sweep. */
 const MAX_RETRIES = 3;
 /** Most Gong calls in one chunk, however high the rate. */
@@ -102,12 +120,12 @@ export function createSweep(deps: SweepDeps) {
     // soon as Gong answers it.
     const { results, failures } = await deps.checkUsers(emails, { source: 'sweep', requestId, deadline });
     run.checked += results.filter((result) => result.stored !== false).length;
-    const fatal = failures.find((failure) => FATAL.has(failure.code));
+    const fatal = failures.find((failure) => ON_FAILURE[failure.code] === 'abort');
     if (fatal) throw new SweepAbortedError(`Sweep stopped: ${fatal.message} (${fatal.code})`);
     // Users that failed for a passing reason are tried again from the same position; the ones
     // checked meanwhile are skipped then, as their latest result is newer than the sweep's start.
     const again =
-      failures.filter((failure) => RETRYABLE.has(failure.code)).length +
+      failures.filter((failure) => ON_FAILURE[failure.code] === 'retry').length +
       results.filter((result) => result.stored === false).length;
     if (failures.length > 0) {
       logger.warn('Sweep could not check some users', {
@@ -188,9 +206,10 @@ export function createSweep(deps: SweepDeps) {
         cursor = listed.cursor;
       }
     } catch (error: unknown) {
-      if (!(error instanceof GongDirectoryError)) throw error;
-      if (error.code === 'GONG_AUTH') throw new SweepAbortedError(`Sweep stopped: ${error.message}`);
-      if (!error.retryable || run.retries >= MAX_RETRIES) {
+      if (!(error instanceof GongFailureError)) throw error;
+      const action = ON_DISCOVERY_FAILURE[error.code];
+      if (action === 'abort') throw new SweepAbortedError(`Sweep stopped: ${error.message}`);
+      if (action === 'skip' || run.retries >= MAX_RETRIES) {
         logger.warn('Sweep skips the rest of Gong user discovery', { sweepId: run.id, code: error.code });
         moveOn(run, 'digest');
         return 0;

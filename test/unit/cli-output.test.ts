@@ -41,7 +41,7 @@ const unknown: UserResult = {
 function report(results: UserResult[], failed = 0): CheckReport {
   const failures = Array.from({ length: failed }, (_, i) => ({
     email: `f${i}@example.com`,
-    code: 'GONG_UNAVAILABLE',
+    code: 'GONG_UNAVAILABLE' as const,
     message: 'Gong answered 500',
   }));
   const count = (status: string) => results.filter((r) => r.status === status).length;

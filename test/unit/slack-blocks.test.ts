@@ -134,7 +134,7 @@ describe('buildCheckMessage', () => {
     const message = buildCheckMessage(
       report(
         [result('ada@example.com', true, true)],
-        [{ email: 'b@example.com', code: 'GONG_TIMEOUT', message: 'timed out' }],
+        [{ email: 'b@example.com', code: 'GONG_UNAVAILABLE', message: 'timed out' }],
       ),
     );
     expectValidBlockKit(message);
