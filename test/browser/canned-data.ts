@@ -11,26 +11,27 @@ export function dailyDays(count: number): { date: string; ok: number; invalid: n
   });
 }
 
-export const PROBLEMS = [
-  {
-    key: 'user:calendar',
-    scope: 'user',
-    message: 'Your calendar is not connected to Gong.',
-    fixUrl: 'https://app.gong.example/settings/calendar',
-    count: 1,
-    emails: ['bo@example.com'],
-    since: '2026-11-20T08:00:00.000Z',
-  },
-  {
-    key: 'company:consent',
-    scope: 'company',
-    message: 'The company’s recording consent page is not enabled.',
-    fixUrl: 'https://app.gong.example/company/consent',
-    count: 3,
-    emails: ['ada@example.com', 'cy@example.com', 'di@example.com'],
-    since: '2026-11-25T09:30:00.000Z',
-  },
-];
+const CALENDAR = {
+  key: 'user:calendar',
+  scope: 'user',
+  message: 'Your calendar is not connected to Gong.',
+  fixUrl: 'https://app.gong.example/settings/calendar',
+  count: 1,
+  emails: ['bo@example.com'],
+  since: '2026-11-20T08:00:00.000Z',
+};
+
+const CONSENT = {
+  key: 'company:consent',
+  scope: 'company',
+  message: 'The company’s recording consent page is not enabled.',
+  fixUrl: 'https://app.gong.example/company/consent',
+  count: 3,
+  emails: ['ada@example.com', 'cy@example.com', 'di@example.com'],
+  since: '2026-11-25T09:30:00.000Z',
+};
+
+export const PROBLEMS = [CALENDAR, CONSENT];
 
 const invalid = (email: string, since: string, message: string, fixUrl: string) => ({
   email,
@@ -43,13 +44,15 @@ const invalid = (email: string, since: string, message: string, fixUrl: string) 
   checkedAt: '2026-11-28T06:00:00.000Z',
 });
 
+const ADA_NOW = invalid('ada@example.com', '2026-11-25T09:30:00.000Z', CONSENT.message, CONSENT.fixUrl);
+
 export const USERS: Record<string, { items: unknown[] }> = {
   INVALID: {
     items: [
-      invalid('ada@example.com', '2026-11-25T09:30:00.000Z', PROBLEMS[1]!.message, PROBLEMS[1]!.fixUrl),
-      invalid('bo@example.com', '2026-11-20T08:00:00.000Z', PROBLEMS[0]!.message, PROBLEMS[0]!.fixUrl),
-      invalid('cy@example.com', '2026-11-25T09:30:00.000Z', PROBLEMS[1]!.message, PROBLEMS[1]!.fixUrl),
-      invalid('di@example.com', '2026-11-25T09:30:00.000Z', PROBLEMS[1]!.message, PROBLEMS[1]!.fixUrl),
+      ADA_NOW,
+      invalid('bo@example.com', '2026-11-20T08:00:00.000Z', CALENDAR.message, CALENDAR.fixUrl),
+      invalid('cy@example.com', '2026-11-25T09:30:00.000Z', CONSENT.message, CONSENT.fixUrl),
+      invalid('di@example.com', '2026-11-25T09:30:00.000Z', CONSENT.message, CONSENT.fixUrl),
     ],
   },
   OK: {
@@ -82,8 +85,8 @@ export const USERS: Record<string, { items: unknown[] }> = {
 export const ADA_HISTORY = {
   email: 'ada@example.com',
   items: [
-    { ...USERS.INVALID!.items[0]!, checkedAt: '2026-11-28T06:00:00.000Z' },
-    { ...USERS.INVALID!.items[0]!, checkedAt: '2026-11-25T09:30:00.000Z' },
+    { ...ADA_NOW, checkedAt: '2026-11-28T06:00:00.000Z' },
+    { ...ADA_NOW, checkedAt: '2026-11-25T09:30:00.000Z' },
     { email: 'ada@example.com', status: 'OK', checkedAt: '2026-11-12T00:00:00.000Z' },
     {
       email: 'ada@example.com',

@@ -153,7 +153,7 @@ describe('team-health page', () => {
     await page.getByRole('heading', { name: 'Your status (ada@example.com)' }).waitFor();
 
     expect(await page.getByRole('heading', { name: 'Problems' }).count()).toBe(0);
-    expect(await page.locator('.current').innerText()).toMatch(/Invalid[\s\S]*Fix it/);
+    expect(await page.locator('.current').textContent()).toMatch(/Invalid[\s\S]*Fix it/);
     // The 403 of /v1/problems is the answer the page asks for; the browser logs it as a failed resource.
     expect(errors.filter((e) => !e.includes('403'))).toEqual([]);
     await page.close();
