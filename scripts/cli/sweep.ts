@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { DigestMessage } from '#lib/slack/digest.ts';
 import type { SweepNotifier } from '#lib/sweep/notifier.ts';
 import type { SweepAnswer, SweepContinuation } from '#lib/sweep/sweep.ts';
+import { sweepPostsToSlack } from '../../functions/wiring/config.ts';
 import { finish, openCliCore, UsageError, write } from './cli-core.ts';
 
 const USAGE = `Usage: npm run sweep -- [--discover] [--nudge]
@@ -37,10 +38,7 @@ async function main(argv: string[]): Promise<number> {
   const { core, where, close } = await openCliCore();
   if (values.discover) process.env.SWEEP_DISCOVER = 'true';
   if (values.nudge) process.env.NUDGE_USERS = 'true';
-  const toSlack = Boolean(
-    process.env.ALERT_CHANNEL?.trim() &&
-      (process.env.SLACK_BOT_TOKEN?.trim() || process.env.SLACK_SECRET_ID?.trim()),
-  );
+  const toSlack = sweepPostsToSlack();
   process.stderr.write(
     `Sweeping against ${where}; digest ${toSlack ? `to Slack channel ${process.env.ALERT_CHANNEL}` : 'printed here'}\n`,
   );
