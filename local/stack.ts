@@ -122,7 +122,7 @@ export async function assertPortFree(port: number, variable: string): Promise<vo
   }
 }
 
-/** DESIGN.md's environment pointing at the local servers: what the functions and the CLIs run with. */
+/** The functions' environment (README "Configuration") pointing at the local servers: what the functions and the CLIs run with. */
 export function localEnvironment(
   base: Env,
   urls: { dynamodb: string; lambda?: string; gong?: string; slackApi?: string },
