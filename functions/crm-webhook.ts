@@ -1,23 +1,16 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readCrmWebhookSecret } from '#lib/crm/config.ts';
 import { createCrmWebhook, IDEMPOTENCY_NAME } from '#lib/crm/crm-webhook.ts';
-import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
-import { createPendingStore } from '#lib/crm/pending-store.ts';
-import { secretSourceOf } from '#lib/crm/secret-field.ts';
 import { deadlineOf } from '#lib/deadline.ts';
 import { httpErrors, json, rawBody } from '#lib/http/responses.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
-import { wireCore } from './wiring/core.ts';
+import { readCrmWebhookSecret } from './wiring/config.ts';
+import { wireCrm } from './wiring/crm.ts';
 
-const core = wireCore();
-const { db, secrets } = core.clients;
+const { core, secret, checkNewUsers } = wireCrm(readCrmWebhookSecret());
 const webhook = createCrmWebhook({
-  secret: secretSourceOf(readCrmWebhookSecret(process.env), secrets),
-  checkNewUsers: createNewUserCheck({
-    checkUsers: core.checkUsers,
-    pending: createPendingStore({ db, table: core.config.table }),
-  }),
+  secret,
+  checkNewUsers,
   persistence: createIdempotencyStore({
     client: core.clients.dynamo,
     table: core.config.table,

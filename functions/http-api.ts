@@ -9,7 +9,7 @@ import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
 const users = createUsersApi(core.store);
-/** DESIGN.md: a check request names at most 1000 emails. */
+/** A check request names at most 1000 emails. */
 const MAX_EMAILS = 1000;
 
 type Route = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

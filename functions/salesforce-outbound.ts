@@ -1,24 +1,18 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { readSalesforceConfig } from '#lib/crm/config.ts';
-import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
-import { createPendingStore } from '#lib/crm/pending-store.ts';
 import { createSalesforceOutbound } from '#lib/crm/salesforce-outbound.ts';
-import { secretSourceOf } from '#lib/crm/secret-field.ts';
 import { deadlineOf } from '#lib/deadline.ts';
 import { rawBody } from '#lib/http/responses.ts';
 import { ackResponse, soapErrors } from '#lib/http/soap.ts';
-import { wireCore } from './wiring/core.ts';
+import { readSalesforceConfig } from './wiring/config.ts';
+import { wireCrm } from './wiring/crm.ts';
 
-const core = wireCore();
-const settings = readSalesforceConfig(process.env);
+const settings = readSalesforceConfig();
+const { core, secret, checkNewUsers } = wireCrm(settings.token);
 const outbound = createSalesforceOutbound({
   orgIds: settings.orgIds,
-  token: secretSourceOf(settings.token, core.clients.secrets),
-  checkNewUsers: createNewUserCheck({
-    checkUsers: core.checkUsers,
-    pending: createPendingStore({ db: core.clients.db, table: core.config.table }),
-  }),
+  token: secret,
+  checkNewUsers,
   logger: core.logger,
 });
 

@@ -1,15 +1,16 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { deadlineOf } from '#lib/deadline.ts';
-import { readSlackConfig, slackCredentials } from '#lib/slack/credentials.ts';
+import { slackCredentials } from '#lib/slack/credentials.ts';
 import { createSlackApi, postToResponseUrl } from '#lib/slack/web-api.ts';
 import { createSlackWorker, parseSlackJob } from '#lib/slack/worker.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
+import { readSlackConfig } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
-const slackConfig = readSlackConfig(process.env);
-const credentials = slackCredentials(slackConfig, core.clients.secrets);
+const slackConfig = readSlackConfig();
+const credentials = slackCredentials(slackConfig.credentials, core.clients.secrets);
 const work = createSlackWorker({
   checkUsers: core.checkUsers,
   store: core.store,

@@ -3,8 +3,15 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod/mini';
 import { ConfigError } from '#lib/errors.ts';
 
+/** A JSON secret in Secrets Manager, and how long a container may cache it. */
+export interface SecretRef {
+  kind: 'secret';
+  secretId: string;
+  maxAgeSeconds: number;
+}
+
 /** Gives a secret's current value; `forceFetch` re-reads it past the cache (it may have rotated). */
-export type SecretSource<T> = (options?: { forceFetch?: boolean }) => Promise<T>;
+export type CachedSecret<T> = (options?: { forceFetch?: boolean }) => Promise<T>;
 
 /**
  * Parses a secret's JSON and checks it against `schema`; errors name the secret and the fields
@@ -41,7 +48,7 @@ export function cachedSecret<T>(options: {
   secretId: string;
   maxAgeSeconds?: number;
   parse: (raw: unknown) => T;
-}): SecretSource<T> {
+}): CachedSecret<T> {
   const { secretId, parse } = options;
   const provider = new SecretsProvider({ awsSdkV3Client: options.client });
   let inFlight: Promise<T> | undefined;

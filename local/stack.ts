@@ -8,8 +8,7 @@ import { type LocalDynamo, startLocalDynamo } from '#local/dynamodb.ts';
 import { type GongSandbox, startGongSandbox } from '#local/gong-sandbox.ts';
 import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '#local/slack-api.ts';
 import { ensureTable } from '#local/table.ts';
-
-type Env = Record<string, string | undefined>;
+import { type Env, gongCredentialsKind, slackCredentialsKind } from '../functions/wiring/config.ts';
 
 /** The serverless.yml stage `npm start` runs; its params give the functions no secret ids. */
 export const LOCAL_STAGE = 'local';
@@ -93,18 +92,14 @@ export function localSettings(env: Env, cwd = process.cwd()): LocalSettings {
   return { dataDir: resolve(cwd, env.LOCAL_DATA_DIR?.trim() || '.data'), ports };
 }
 
-/** The same precedence as lib/config.ts: a secret id first, then an access key pair, else the sandbox. */
+/** The Gong credentials the functions would use, or the sandbox when they name none. */
 export function gongMode(env: Env): GongMode {
-  if (env.GONG_SECRET_ID?.trim()) return 'secret';
-  if (env.GONG_ACCESS_KEY?.trim() || env.GONG_ACCESS_KEY_SECRET?.trim()) return 'env';
-  return 'sandbox';
+  return gongCredentialsKind(env) ?? 'sandbox';
 }
 
-/** Slack's precedence in lib/slack/credentials.ts: a secret id, then signing secret and bot token together. */
+/** The Slack credentials the functions would use, or the stand-in when they name none. */
 export function slackMode(env: Env): SlackMode {
-  if (env.SLACK_SECRET_ID?.trim()) return 'secret';
-  if (env.SLACK_SIGNING_SECRET?.trim() && env.SLACK_BOT_TOKEN?.trim()) return 'env';
-  return 'stand-in';
+  return slackCredentialsKind(env) ?? 'stand-in';
 }
 
 /** Fails with one line naming the port and its variable when something already listens there. */
@@ -127,7 +122,7 @@ export async function assertPortFree(port: number, variable: string): Promise<vo
   }
 }
 
-/** DESIGN.md's environment pointing at the local servers: what the functions and the CLIs run with. */
+/** The functions' environment (README "Configuration") pointing at the local servers: what the functions and the CLIs run with. */
 export function localEnvironment(
   base: Env,
   urls: { dynamodb: string; lambda?: string; gong?: string; slackApi?: string },
@@ -146,7 +141,7 @@ export function localEnvironment(
     env.AWS_SECRET_ACCESS_KEY = 'local';
   }
   if (urls.gong) {
-    // The sandbox, whatever else is configured: an empty secret id is no secret id (lib/config.ts).
+    // The sandbox, whatever else is configured: an empty secret id is no secret id (functions/wiring/config.ts).
     env.GONG_SECRET_ID = '';
     env.GONG_ACCESS_KEY = SANDBOX_CREDENTIALS.accessKey;
     env.GONG_ACCESS_KEY_SECRET = SANDBOX_CREDENTIALS.accessKeySecret;

@@ -1,10 +1,12 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import type { SecretRef } from '#lib/config.ts';
-import { cachedSecret, parseJsonSecret } from '#lib/json-secret.ts';
+import { cachedSecret, parseJsonSecret, type SecretRef } from '#lib/json-secret.ts';
 
 /** Gives the current value of one secret string. */
 export type SecretSource = () => Promise<string>;
+
+/** Where a secret string comes from: a field of a Secrets Manager JSON secret (AWS), or given directly (local use). */
+export type SecretFieldSetting = (SecretRef & { field: string }) | { kind: 'env'; value: string };
 
 /**
  * One string field of a JSON secret in Secrets Manager, read through Powertools' cache
@@ -30,11 +32,8 @@ export function fixedSecret(value: string): SecretSource {
   return async () => value;
 }
 
-/** Where a secret comes from: a Secrets Manager JSON field (AWS) or the environment (local use). */
-export type SecretSetting = (SecretRef & { field: string }) | { kind: 'env'; name: string; value: string };
-
 /** The source for a setting, reading Secrets Manager through `client`. */
-export function secretSourceOf(setting: SecretSetting, client: SecretsManagerClient): SecretSource {
+export function secretSourceOf(setting: SecretFieldSetting, client: SecretsManagerClient): SecretSource {
   return setting.kind === 'secret'
     ? secretField({
         client,

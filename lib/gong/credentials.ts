@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { cachedSecret, parseJsonSecret, type SecretSource } from '#lib/json-secret.ts';
+import { type CachedSecret, cachedSecret, parseJsonSecret, type SecretRef } from '#lib/json-secret.ts';
 
 export const DEFAULT_GONG_BASE_URL = 'https://api.gong.io';
 
@@ -10,7 +10,12 @@ export type GongCredentials =
   | { kind: 'bearer'; accessToken: string; baseUrl: string };
 
 /** Gives the current credentials; `forceFetch` re-reads the secret (after a 401: it may have rotated). */
-export type GongCredentialSource = SecretSource<GongCredentials>;
+export type GongCredentialSource = CachedSecret<GongCredentials>;
+
+/** Where the credentials come from: a Secrets Manager secret, or a key pair given directly (local use). */
+export type GongCredentialSetting =
+  | SecretRef
+  | { kind: 'env'; accessKey: string; accessKeySecret: string; baseUrl?: string };
 
 const nonEmpty = z.string().check(z.minLength(1));
 const secretSchema = z.union([
@@ -28,6 +33,26 @@ export function parseGongSecret(secretId: string, raw: unknown): GongCredentials
   return 'accessToken' in secret
     ? { kind: 'bearer', accessToken: secret.accessToken, baseUrl }
     : { kind: 'basic', accessKey: secret.accessKey, accessKeySecret: secret.accessKeySecret, baseUrl };
+}
+
+/** The credential source a setting names, reading Secrets Manager through `client`. */
+export function gongCredentials(
+  setting: GongCredentialSetting,
+  client: SecretsManagerClient,
+): GongCredentialSource {
+  if (setting.kind === 'secret') {
+    return secretGongCredentials({
+      client,
+      secretId: setting.secretId,
+      maxAgeSeconds: setting.maxAgeSeconds,
+    });
+  }
+  return staticGongCredentials({
+    kind: 'basic',
+    accessKey: setting.accessKey,
+    accessKeySecret: setting.accessKeySecret,
+    baseUrl: setting.baseUrl ?? DEFAULT_GONG_BASE_URL,
+  });
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ValidationError } from '#lib/errors.ts';
 import { type BlockMessage, buildHelpMessage } from '#lib/slack/blocks.ts';
 import { formatSkipped, parseCommand } from '#lib/slack/parse-command.ts';
@@ -17,24 +16,8 @@ export interface SlashCommand {
 /** What the ack carries back to Slack: ephemeral text, or Block Kit with its fallback. */
 export type AckReply = { text: string } | BlockMessage;
 
-/** Starts the worker on a job without waiting for it to run. */
+/** Starts the worker on a job without waiting for it to run (the wiring passes an async Lambda invoke). */
 export type StartWorker = (job: SlackJob) => Promise<void>;
-
-/** An asynchronous Lambda invoke (`InvocationType: 'Event'`): Lambda queues the job and answers 202 at once. */
-export function invokeWorkerAsync(options: { lambda: LambdaClient; functionName: string }): StartWorker {
-  return async (job) => {
-    const out = await options.lambda.send(
-      new InvokeCommand({
-        FunctionName: options.functionName,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(job)),
-      }),
-    );
-    if (out.StatusCode !== 202) {
-      throw new Error(`Lambda answered ${out.StatusCode} to the async invoke of ${options.functionName}`);
-    }
-  };
-}
 
 /**
  * The slash command's fast path: parse, hand the work to the worker (awaited: Bolt's Lambda receiver

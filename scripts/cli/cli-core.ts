@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { DEFAULT_GONG_BASE_URL, type GongCredentialSetting } from '#lib/gong/credentials.ts';
 import {
   gongMode,
   type LocalServices,
@@ -8,8 +9,7 @@ import {
   readRunningState,
   startLocalServices,
 } from '#local/stack.ts';
-
-type Core = ReturnType<typeof import('../../functions/wiring/core.ts')['wireCore']>;
+import type { Core } from '../../functions/wiring/core.ts';
 
 /** The core the CLIs run, a line saying what it runs against, and how to let go of it. */
 export interface CliCore {
@@ -60,12 +60,12 @@ export async function openCliCore(): Promise<CliCore> {
     Object.assign(process.env, localEnvironment(process.env, urls));
     if (urls.gong) where += `, Gong SANDBOX at ${urls.gong}`;
   }
-  if (!where.includes('SANDBOX')) where += `, ${describeGong()}`;
 
   try {
     // Imported only now: the logger and the SDK clients read the environment set above.
     const { wireCore } = await import('../../functions/wiring/core.ts');
-    const core = wireCore(process.env);
+    const core = wireCore();
+    if (!where.includes('SANDBOX')) where += `, ${describeGong(core.config.gong)}`;
     return {
       core,
       where,
@@ -80,11 +80,10 @@ export async function openCliCore(): Promise<CliCore> {
   }
 }
 
-function describeGong(): string {
-  const mode = gongMode(process.env);
-  if (mode === 'secret') return `Gong credentials from secret ${process.env.GONG_SECRET_ID}`;
-  if (mode === 'env') return `REAL Gong at ${process.env.GONG_BASE_URL || 'https://api.gong.io'}`;
-  return 'no Gong credentials';
+function describeGong(gong: GongCredentialSetting): string {
+  return gong.kind === 'secret'
+    ? `Gong credentials from secret ${gong.secretId}`
+    : `REAL Gong at ${gong.baseUrl ?? DEFAULT_GONG_BASE_URL}`;
 }
 
 /** Bad arguments: the message (with the usage) is all the user needs. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { SweepMessage, SweepNotifier } from '#lib/sweep/notifier.ts';
 import type { SweepAnswer, SweepContinuation } from '#lib/sweep/sweep.ts';
+import { sweepPostsToSlack } from '../../functions/wiring/config.ts';
 import { finish, openCliCore, UsageError, write } from './cli-core.ts';
 
 const USAGE = `Usage: npm run sweep -- [--discover] [--nudge]
@@ -36,10 +37,7 @@ async function main(argv: string[]): Promise<number> {
   const { core, where, close } = await openCliCore();
   if (values.discover) process.env.SWEEP_DISCOVER = 'true';
   if (values.nudge) process.env.NUDGE_USERS = 'true';
-  const toSlack = Boolean(
-    process.env.ALERT_CHANNEL?.trim() &&
-      (process.env.SLACK_BOT_TOKEN?.trim() || process.env.SLACK_SECRET_ID?.trim()),
-  );
+  const toSlack = sweepPostsToSlack();
   process.stderr.write(
     `Sweeping against ${where}; digest ${toSlack ? `to Slack channel ${process.env.ALERT_CHANNEL}` : 'printed here'}\n`,
   );

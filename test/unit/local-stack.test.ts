@@ -3,7 +3,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCoreConfig } from '#lib/config.ts';
 import {
   assertPortFree,
   gongMode,
@@ -13,6 +12,7 @@ import {
   localSettings,
   PortInUseError,
 } from '#local/stack.ts';
+import { readCoreConfig } from '../../functions/wiring/config.ts';
 
 describe('localSettings', () => {
   it('returns the default ports and .data under the working directory when nothing is set', () => {
@@ -37,7 +37,7 @@ describe('localSettings', () => {
 });
 
 describe('gongMode', () => {
-  it('returns secret, then env, then sandbox, in lib/config.ts precedence', () => {
+  it('returns secret, then env, then sandbox, in functions/wiring/config.ts precedence', () => {
     expect(gongMode({ GONG_SECRET_ID: 's', GONG_ACCESS_KEY: 'k' })).toBe('secret');
     expect(gongMode({ GONG_ACCESS_KEY: 'k', GONG_ACCESS_KEY_SECRET: 'v' })).toBe('env');
     expect(gongMode({ GONG_SECRET_ID: ' ' })).toBe('sandbox');

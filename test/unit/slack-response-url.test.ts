@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readSlackConfig } from '#lib/slack/credentials.ts';
 import { postToResponseUrl } from '#lib/slack/web-api.ts';
+import { readSlackConfig } from '../../functions/wiring/config.ts';
 
 describe('postToResponseUrl', () => {
   const env = { SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb-1' };
