@@ -163,7 +163,8 @@ function memoryAdapter() {
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
       const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY;
       store.set(this.#key(id), { payload, expiresAt });
-      if (typeof payload.uid === 'string') store.set(`uid:${this.#name}:${payload.uid}`, { payload, expiresAt });
+      if (typeof payload.uid === 'string')
+        store.set(`uid:${this.#name}:${payload.uid}`, { payload, expiresAt });
       if (typeof payload.userCode === 'string')
         store.set(`userCode:${this.#name}:${payload.userCode}`, { payload, expiresAt });
     }
@@ -313,7 +314,9 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     clientBasedCORS(_ctx: OidcContext, origin: string) {
       return allowedOrigins.has(origin);
     },
-    interactions: { url: (_ctx: OidcContext, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx: OidcContext, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
+    },
     features: {
       devInteractions: { enabled: false },
       resourceIndicators: {
@@ -382,7 +385,10 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     try {
       body = JSON.parse(await readBody(req));
     } catch {
-      sendJson(res, 400, { error: 'invalid_request', error_description: 'body must be JSON {"email", "admin"?}' });
+      sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'body must be JSON {"email", "admin"?}',
+      });
       return;
     }
     const { email, admin } = (body ?? {}) as { email?: unknown; admin?: unknown };
@@ -490,7 +496,10 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
 
 /** LOCAL_ADMINS as a list: comma or space separated, default admin@example.com. */
 export function parseAdmins(raw: string | undefined): string[] {
-  const admins = (raw ?? '').split(/[\s,]+/).map(normaliseEmail).filter(Boolean);
+  const admins = (raw ?? '')
+    .split(/[\s,]+/)
+    .map(normaliseEmail)
+    .filter(Boolean);
   return admins.length > 0 ? admins : DEFAULT_ADMINS;
 }
 
@@ -516,7 +525,9 @@ async function main(): Promise<void> {
   });
   console.log(`OpenID Connect issuer listening on ${issuer.url}`);
   console.log(`  discovery ${issuer.url}/.well-known/openid-configuration`);
-  console.log(`  audience ${issuer.audience}; page client ${issuer.pageClientId} -> ${issuer.redirectUris.join(', ')}`);
+  console.log(
+    `  audience ${issuer.audience}; page client ${issuer.pageClientId} -> ${issuer.redirectUris.join(', ')}`,
+  );
   console.log(`  admins: ${issuer.admins.join(', ')} (any password)`);
   console.log(`  CLI token: curl -s -X POST ${issuer.mintUrl} -d '{"email":"ada@example.com"}'`);
   const stop = () => {

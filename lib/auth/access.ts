@@ -14,7 +14,8 @@ export class ForbiddenError extends Error {
   readonly code = 'FORBIDDEN';
 }
 
-const MEMBER_MAY = 'a member may check, and read the latest result and history of, only the email in their token';
+const MEMBER_MAY =
+  'a member may check, and read the latest result and history of, only the email in their token';
 
 /**
  * Throws ForbiddenError unless the caller may make the request (README "Who may call"): an admin

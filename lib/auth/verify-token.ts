@@ -73,7 +73,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
 /** The token of an `Authorization: Bearer <token>` header; refuses anything else. */
 export function bearerToken(authorization: string | undefined): string {
-  if (!authorization?.trim()) throw new UnauthorizedError('No bearer token: send Authorization: Bearer <token>');
+  if (!authorization?.trim())
+    throw new UnauthorizedError('No bearer token: send Authorization: Bearer <token>');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
   if (!match?.[1]) throw new UnauthorizedError('The Authorization header is not "Bearer <token>"');
   return match[1];
@@ -96,7 +97,10 @@ function describeFailure(error: unknown): string {
   if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey)
     return "The bearer token's signature does not match the issuer's keys";
   if (error instanceof errors.JOSEAlgNotAllowed) return 'The bearer token is not signed with RS256';
-  if (error instanceof errors.JWKSTimeout || (error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID'))
+  if (
+    error instanceof errors.JWKSTimeout ||
+    (error instanceof errors.JOSEError && error.code === 'ERR_JWKS_INVALID')
+  )
     return "The issuer's keys could not be read";
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
     return 'The bearer token is not a well-formed JWT';

@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { createTokenVerifier, type TokenVerifier, UnauthorizedError } from '#lib/auth/verify-token.ts';
 import { type OidcIssuer, startOidcIssuer } from '#local/oidc-issuer.ts';
+import { type StackState, writeState } from '#local/stack.ts';
+import { cleanEnv } from '../support/cli.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/';
 
@@ -114,12 +120,17 @@ async function mintOverHttp(issuer: OidcIssuer, body: unknown): Promise<Response
 describe('startOidcIssuer', () => {
   let issuer: OidcIssuer;
   let verify: TokenVerifier;
+  const consoleSpies: MockInstance[] = [];
 
   beforeAll(async () => {
+    // Spied before the first start: oidc-provider prints its notices on import and on first use.
+    for (const method of ['log', 'info', 'warn', 'error'] as const)
+      consoleSpies.push(vi.spyOn(console, method));
     issuer = await startOidcIssuer({ admins: ['Admin@Example.com'], audience: 'gong-status' });
     verify = createTokenVerifier({ issuer: issuer.url, audience: 'gong-status', jwksUrl: issuer.jwksUrl });
   });
   afterAll(async () => {
+    for (const spy of consoleSpies) spy.mockRestore();
     await issuer?.close();
   });
 
@@ -173,7 +184,9 @@ describe('startOidcIssuer', () => {
     expect(Object.keys(cli).sort()).toEqual(Object.keys(browser).sort());
     expect(cli).toMatchObject({ iss: browser.iss, aud: browser.aud, sub: browser.sub, email: browser.email });
     expect((cli.exp ?? 0) - (cli.iat ?? 0)).toBe(3600);
-    expect(decodeProtectedHeader(token)).toEqual(decodeProtectedHeader(await browserLogin(issuer, 'x@y.com')));
+    expect(decodeProtectedHeader(token)).toEqual(
+      decodeProtectedHeader(await browserLogin(issuer, 'x@y.com')),
+    );
     expect(await verify(`Bearer ${token}`)).toEqual({
       kind: 'member',
       email: 'ada@example.com',
@@ -191,6 +204,11 @@ describe('startOidcIssuer', () => {
     const response = await mintOverHttp(issuer, { admin: true });
     expect(response.status).toBe(400);
     expect(await mintOverHttp(issuer, { email: 'not an email' }).then((r) => r.status)).toBe(400);
+  });
+
+  it('prints nothing while starting, logging people in and minting (no oidc-provider notices)', () => {
+    const printed = consoleSpies.flatMap((spy) => spy.mock.calls.map((call) => call.map(String).join(' ')));
+    expect(printed).toEqual([]);
   });
 });
 
@@ -248,7 +266,9 @@ describe('createTokenVerifier', () => {
         audience: 'gong-status',
         jwksUrl: other.jwksUrl,
       });
-      const error = await sameIssuerOtherAudience(`Bearer ${await other.mint({ email: 'ada@example.com' })}`).then(
+      const error = await sameIssuerOtherAudience(
+        `Bearer ${await other.mint({ email: 'ada@example.com' })}`,
+      ).then(
         () => undefined,
         (thrown: unknown) => thrown,
       );
@@ -280,5 +300,79 @@ describe('createTokenVerifier', () => {
 
   it('throws UnauthorizedError when the token is not a JWT', async () => {
     expect((await refusal('Bearer not-a-jwt')).message).toMatch(/well-formed/);
+  });
+});
+
+/** Runs `npm run -s token -- <args>` as tsx does, with LOCAL_DATA_DIR pointing at `dataDir`. */
+function runToken(
+  args: string[],
+  dataDir: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli/token.ts', ...args], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    env: cleanEnv({ LOCAL_DATA_DIR: dataDir }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise((done, failed) => {
+    child.once('error', failed);
+    child.once('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run token', () => {
+  let issuer: OidcIssuer;
+  let dataDir: string;
+  let verify: TokenVerifier;
+
+  beforeAll(async () => {
+    issuer = await startOidcIssuer();
+    verify = createTokenVerifier({ issuer: issuer.url, audience: 'gong-status', jwksUrl: issuer.jwksUrl });
+    dataDir = await mkdtemp(join(tmpdir(), 'gong-status-token-'));
+  });
+  afterAll(async () => {
+    await issuer?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints only an admin token from the issuer the running npm start names', async () => {
+    // This test process stands in for the running npm start: the state file names it and the issuer.
+    const state: StackState & { urls: { issuer: string } } = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      table: 'gong-status-local',
+      gong: 'sandbox',
+      slack: 'stand-in',
+      urls: { http: 'http://127.0.0.1:1', lambda: '', dynamodb: '', gong: '', issuer: issuer.url },
+      processes: [{ name: 'npm start', pid: process.pid }],
+    };
+    await writeState(dataDir, state);
+    const run = await runToken(['--email', 'Grace@Example.com', '--admin'], dataDir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(await verify(`Bearer ${run.stdout.trim()}`)).toEqual({
+      kind: 'admin',
+      email: 'grace@example.com',
+      subject: 'grace@example.com',
+    });
+  });
+
+  it('exits 2 with the reason on stderr when no issuer is given or running', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'gong-status-token-'));
+    try {
+      const run = await runToken(['--email', 'ada@example.com'], empty);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/No npm start is running/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -39,7 +39,9 @@ describe('callerFromClaims', () => {
   });
 
   it('returns an admin when cognito:groups is the string API Gateway passes', () => {
-    expect(callerFromClaims({ sub: 's3', 'cognito:groups': '[staff gong-status-admins]' }).kind).toBe('admin');
+    expect(callerFromClaims({ sub: 's3', 'cognito:groups': '[staff gong-status-admins]' }).kind).toBe(
+      'admin',
+    );
     expect(callerFromClaims({ sub: 's3', 'cognito:groups': '["gong-status-admins"]' }).kind).toBe('admin');
     expect(callerFromClaims({ sub: 's3', 'cognito:groups': 'gong-status-admins' }).kind).toBe('admin');
   });
@@ -69,7 +71,9 @@ describe('authorize', () => {
   });
 
   it('returns for a member on their own email, whatever its case and spaces', () => {
-    expect(() => authorize(ada, { route: 'check', emails: [' ADA@example.com', 'ada@example.com'] })).not.toThrow();
+    expect(() =>
+      authorize(ada, { route: 'check', emails: [' ADA@example.com', 'ada@example.com'] }),
+    ).not.toThrow();
     expect(() => authorize(ada, { route: 'latest', email: 'Ada@Example.com' })).not.toThrow();
     expect(() => authorize(ada, { route: 'history', email: 'ada@example.com ' })).not.toThrow();
   });
