@@ -6,9 +6,11 @@ import { rawBody } from '#lib/http/responses.ts';
 import { ackResponse, soapErrors } from '#lib/http/soap.ts';
 import { readSalesforceConfig } from './wiring/config.ts';
 import { wireCrm } from './wiring/crm.ts';
+import { createDoorMetrics } from './wiring/metrics.ts';
 
 const settings = readSalesforceConfig();
-const { core, secret, checkNewUsers } = wireCrm(settings.token);
+const metrics = createDoorMetrics('salesforceOutbound');
+const { core, secret, checkNewUsers } = wireCrm(settings.token, metrics.record);
 const outbound = createSalesforceOutbound({
   orgIds: settings.orgIds,
   token: secret,
@@ -19,6 +21,7 @@ const outbound = createSalesforceOutbound({
 /** `POST /webhooks/salesforce/outbound-message?token=…`: a SOAP outbound message of new Users → the SOAP Ack. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .before((request) => core.logger.addContext(request.context))
+  .use(metrics.middleware())
   .use(soapErrors(core.logger))
   .handler(async (event, context) => {
     await outbound.receive(
