@@ -6,8 +6,11 @@ import { deadlineOf } from '#lib/deadline.ts';
 import { httpErrors, json, jsonBody } from '#lib/http/responses.ts';
 import { createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
 import { wireCore } from './wiring/core.ts';
+import { createDoorMetrics, withCheckMetrics } from './wiring/metrics.ts';
 
 const core = wireCore();
+const metrics = createDoorMetrics('api');
+const check = withCheckMetrics(core.checkUsers, metrics.record);
 const users = createUsersApi(core.store);
 /** A check request names at most 1000 emails. */
 const MAX_EMAILS = 1000;
@@ -16,7 +19,7 @@ type Route = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGat
 
 const checkUsers: Route = async (event, context) => {
   const body = jsonBody(event) as { emails?: unknown } | null;
-  const report = await core.checkUsers(body?.emails, {
+  const report = await check(body?.emails, {
     source: 'api',
     requestId: context.awsRequestId,
     deadline: deadlineOf(context),
@@ -52,5 +55,6 @@ const routes = [
 /** The HTTP API (API Gateway payload v2): checks, latest results, history, status listings. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .before((request) => core.logger.addContext(request.context))
+  .use(metrics.middleware())
   .use(httpErrors(core.logger))
   .handler(httpRouterHandler(routes));

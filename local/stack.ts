@@ -133,6 +133,12 @@ export function localEnvironment(
     HISTORY_TABLE: LOCAL_TABLE,
     // The SDK's notice about Node 22 says nothing about this app; it would greet every cold start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The metrics' EMF lines are printed locally as in AWS (README › Operating it), even with
+    // POWERTOOLS_DEV=true for readable logs, which would otherwise silence them; set it to true to hide them.
+    POWERTOOLS_METRICS_DISABLED: base.POWERTOOLS_METRICS_DISABLED || 'false',
+    // Lambda sets this in an on-demand container and Powertools counts a ColdStart only then;
+    // serverless-offline does not set it.
+    AWS_LAMBDA_INITIALIZATION_TYPE: base.AWS_LAMBDA_INITIALIZATION_TYPE || 'on-demand',
   };
   if (urls.lambda) env.AWS_ENDPOINT_URL_LAMBDA = urls.lambda;
   // dynalite accepts any keys; real ones (or a profile) are kept for Secrets Manager in 'secret' mode.
