@@ -5,6 +5,8 @@ import { ValidationError } from '#lib/errors.ts';
 import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
+/** One invocation checks at most this many entries as sent, duplicates included (README "Direct invocation"). */
+const MAX_ENTRIES = 10_000;
 
 /** Direct invocation by other services: `{emails, source?}` → the check report. */
 export async function handler(event: unknown, context: Context): Promise<CheckReport> {
@@ -12,6 +14,12 @@ export async function handler(event: unknown, context: Context): Promise<CheckRe
   const { emails, source } = (event ?? {}) as { emails?: unknown; source?: unknown };
   if (source !== undefined && (typeof source !== 'string' || source.length > 100)) {
     throw new ValidationError('"source" must be a string of at most 100 characters');
+  }
+  if (Array.isArray(emails) && emails.length > MAX_ENTRIES) {
+    throw new ValidationError(
+      `"emails" has ${emails.length} entries; at most ${MAX_ENTRIES} per invocation, duplicates included`,
+      { code: 'EMAILS_TOO_MANY' },
+    );
   }
   return core.checkUsers(emails, {
     source: source ?? 'direct',

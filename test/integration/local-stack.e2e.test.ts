@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
 import { LOCAL_SLACK_SIGNING_SECRET, readState, type StackState, stateFile } from '#local/stack.ts';
@@ -131,9 +132,9 @@ async function expectAllStopped(pids: number[]): Promise<void> {
 
 /** A bearer token from the running npm start's issuer, through `npm run token` as a user gets one. */
 async function tokenFor(env: NodeJS.ProcessEnv, email: string, admin = false): Promise<string> {
-  const run = await runCli('token', ['--email', email, ...(admin ? ['--admin'] : [])], { env });
-  expect(run.code, run.stderr).toBe(0);
-  return run.stdout.trim();
+  const args = ['--import', 'tsx', 'scripts/cli/token.ts', '--email', email, ...(admin ? ['--admin'] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, env });
+  return stdout.trim();
 }
 
 async function getJson(url: string, token?: string) {
