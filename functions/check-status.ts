@@ -5,7 +5,7 @@ import { ValidationError } from '#lib/errors.ts';
 import { wireCore } from './wiring/core.ts';
 
 const core = wireCore();
-/** One invocation checks at most this many entries as sent, duplicates included (README "Direct invocation"). */
+/** One invocation checks at most this many entries as sent, duplicates included (README "Who may call"). */
 const MAX_ENTRIES = 10_000;
 
 /** Direct invocation by other services: `{emails, source?}` → the check report. */

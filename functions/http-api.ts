@@ -16,7 +16,7 @@ import { wireCore } from './wiring/core.ts';
 const core = wireCore();
 const authenticate = createAuthenticator(readAuthConfig());
 const users = createUsersApi(core.store);
-/** A check request names at most 1000 entries, duplicates included (README "HTTP API"). */
+/** A check request names at most 1000 entries, duplicates included (README "Who may call"). */
 const MAX_EMAILS = 1000;
 
 type Event = APIGatewayProxyEventV2;

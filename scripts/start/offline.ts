@@ -122,7 +122,7 @@ export async function waitUntilReady(
   );
 }
 
-/** api's error shape: `{"error": {"code", "message"}, "requestId"}` (README "HTTP API"). */
+/** api's error shape: `{"error": {"code", "message"}, "requestId"}` (README "Who may call"). */
 function isOurError(body: string): boolean {
   try {
     const parsed = JSON.parse(body) as { error?: { code?: unknown }; requestId?: unknown };
