@@ -8,6 +8,8 @@ import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/m
 const core = wireCore();
 const metrics = createDoorMetrics('checkStatus');
 const checkUsers = withCheckMetrics(core.checkUsers, metrics.record);
+/** One invocation checks at most this many entries as sent, duplicates included (README "Who may call"). */
+const MAX_ENTRIES = 10_000;
 
 /** Direct invocation by other services: `{emails, source?}` → the check report. */
 async function checkStatus(event: unknown, context: Context): Promise<CheckReport> {
@@ -15,6 +17,12 @@ async function checkStatus(event: unknown, context: Context): Promise<CheckRepor
   const { emails, source } = (event ?? {}) as { emails?: unknown; source?: unknown };
   if (source !== undefined && (typeof source !== 'string' || source.length > 100)) {
     throw new ValidationError('"source" must be a string of at most 100 characters');
+  }
+  if (Array.isArray(emails) && emails.length > MAX_ENTRIES) {
+    throw new ValidationError(
+      `"emails" has ${emails.length} entries; at most ${MAX_ENTRIES} per invocation, duplicates included`,
+      { code: 'EMAILS_TOO_MANY' },
+    );
   }
   return checkUsers(emails, {
     source: source ?? 'direct',
