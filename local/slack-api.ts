@@ -143,9 +143,13 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         if (view?.type !== 'home' || !Array.isArray(view.blocks))
           return sendJson(res, 200, { ok: false, error: 'invalid_arguments' });
         // A Home tab holds up to 100 blocks (a message 50).
-        if (!withinLimits(view.blocks, 100)) return sendJson(res, 200, { ok: false, error: 'invalid_blocks' });
+        if (!withinLimits(view.blocks, 100))
+          return sendJson(res, 200, { ok: false, error: 'invalid_blocks' });
         homeViews.set(userId, { type: 'home', blocks: view.blocks });
-        return sendJson(res, 200, { ok: true, view: { id: `V${userId}`, type: 'home', blocks: view.blocks } });
+        return sendJson(res, 200, {
+          ok: true,
+          view: { id: `V${userId}`, type: 'home', blocks: view.blocks },
+        });
       }
       default:
         return sendJson(res, 200, { ok: false, error: 'unknown_method' });
@@ -160,7 +164,8 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
     if (Object.keys(body).length === 0) return sendText(res, 400, 'invalid_payload');
     const failure = takeFailure('response_url');
     if (failure) return sendText(res, 400, failure);
-    if (body.blocks !== undefined && !withinLimits(body.blocks, 50)) return sendText(res, 400, 'invalid_blocks');
+    if (body.blocks !== undefined && !withinLimits(body.blocks, 50))
+      return sendText(res, 400, 'invalid_blocks');
     responses.push({ id, body });
     for (const wake of waiters) wake();
     sendText(res, 200, 'ok');
@@ -184,7 +189,8 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         }
         // The Home tab last published for a user, for trying App Home with curl: {view: null} until then.
         const home = /^\/home\/([A-Z0-9]+)$/.exec(path);
-        if (home?.[1] && req.method === 'GET') return sendJson(res, 200, { view: homeViews.get(home[1]) ?? null });
+        if (home?.[1] && req.method === 'GET')
+          return sendJson(res, 200, { view: homeViews.get(home[1]) ?? null });
         sendText(res, 404, 'not_found');
       })
       .catch(() => sendText(res, 500, 'internal_error'));

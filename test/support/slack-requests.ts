@@ -114,7 +114,11 @@ export function recheckClickBody(fields: {
 }
 
 /** An Events API delivery of app_home_opened (JSON), as Slack posts it to /slack/events. */
-export function homeOpenedBody(fields: { userId: string; eventId?: string; tab?: 'home' | 'messages' }): string {
+export function homeOpenedBody(fields: {
+  userId: string;
+  eventId?: string;
+  tab?: 'home' | 'messages';
+}): string {
   return JSON.stringify({
     token: 'legacy-verification-token',
     team_id: 'T0LOCAL',
