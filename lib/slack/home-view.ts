@@ -62,13 +62,7 @@ export function buildHomeView(input: {
         accessory: recheckButton(own.email, HOME_RECHECK_ACTION),
       }),
     );
-    const buttons =
-      own.status === 'OK'
-        ? []
-        : linkButtons(own, 0).map((button) => ({
-            ...button,
-            action_id: button.action_id.replace(/:0$/, ':home'),
-          }));
+    const buttons = own.status === 'OK' ? [] : linkButtons(own, 'home');
     if (buttons.length > 0) blocks.push(actions(buttons));
     blocks.push(context(`Checked ${slackDate(own.checkedAt, { time: true })}`));
   }
