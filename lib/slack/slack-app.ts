@@ -34,10 +34,11 @@ const RECHECK_ACTION = new RegExp(`^${RECHECK_ACTION_PREFIX}`);
 
 /**
  * The `slack` function's 2-argument Lambda handler for `/slack/commands` (slash commands and
- * block_actions) and `/slack/events` (the Events API, its url_verification challenge included):
- * our v0 signature check (both sides of the 5-minute window) in front of a Bolt app on its AWS Lambda receiver. The signature is verified
- * once, by us, with the cached signing secret, so Bolt's receiver does not verify again and the
- * app is built once, here, whatever the secret rotates to.
+ * block_actions) and `/slack/events` (the Events API, its url_verification challenge included): our
+ * v0 signature check (both sides of the 5-minute window) in front of a Bolt app on its AWS Lambda
+ * receiver. The signature is verified once, by us, with the cached signing secret, so Bolt's receiver
+ * does not verify again and the app is built once, here, whatever the secret rotates to. Bolt answers
+ * the challenge only after our check, so an unsigned one gets 401 like anything else.
  */
 export function createSlackApp(options: SlackAppOptions): Handler {
   const { logger } = options;

@@ -109,7 +109,10 @@ const LOOKUP_CONCURRENCY = 5;
  */
 export const HOME_FRESH_FOR_MS = 6 * 60 * 60 * 1000;
 
-/** Runs a slash command's work (check, history, team) and answers through its response_url. */
+/**
+ * Runs a slash command's work (check, history, team) or a Re-check click and answers through its
+ * response_url, or publishes someone's Home tab.
+ */
 export function createSlackWorker(deps: WorkerDeps) {
   const { logger } = deps;
   const now = deps.now ?? Date.now;
