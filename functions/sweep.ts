@@ -14,7 +14,8 @@ const sweep = wireSweep(undefined, { metrics: createCheckMetrics(metrics) });
  * EventBridge schedule (the event is ignored; `{}` works too), or `{sweepId, token}` from a sweep
  * that handed the rest of its work to this fresh invocation.
  */
-export const handler = middy<unknown, SweepAnswer, Error, Context>()
+// The sweep keeps its own deadline (it hands off before it): middy must not abort it early.
+export const handler = middy<unknown, SweepAnswer, Error, Context>({ timeoutEarlyInMillis: 0 })
   // Publishes the sweep's metrics (UsersBroken, BrokenShare, ChangesPosted…) when each invocation ends.
   .use(logMetrics(metrics))
   .handler(async (event, context) => {
