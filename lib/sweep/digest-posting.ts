@@ -1,9 +1,24 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type ChangeEvent, type ChangeLog, netChanges } from '#lib/history/change-log.ts';
 import { buildChangeDigest } from '#lib/slack/digest.ts';
 import type { SweepNotifier } from '#lib/sweep/notifier.ts';
 import { moveOn } from '#lib/sweep/run-progress.ts';
 import type { DigestPage, SweepRun, SweepStore } from '#lib/sweep/sweep-store.ts';
+
+/** Attempts at saving that a digest was posted, beyond the SDK's own retries. */
+const POSTED_SAVE_ATTEMPTS = 6;
+
+async function saveInsistently(save: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await save();
+    } catch (error: unknown) {
+      if (attempt >= POSTED_SAVE_ATTEMPTS) throw error;
+      await sleep(Math.min(2_000, 100 * 2 ** attempt));
+    }
+  }
+}
 
 /** Users per digest page item: each page stays far below DynamoDB's 400 KB item limit. */
 const USERS_PER_PAGE = 100;
@@ -74,9 +89,10 @@ export function createDigestPosting(deps: DigestDeps) {
         );
         deps.onPosted?.(broke.length + fixed.length);
       }
-      // Saved at once: from here on a carrying-on invocation clears, it never posts again.
+      // Saved at once, and insistently: from here on a carrying-on invocation clears, it never posts
+      // again. Failing this save is the one way a digest could be posted twice.
       run.digest.state = 'posted';
-      await sweeps.saveRun(run);
+      await saveInsistently(() => sweeps.saveRun(run));
       logger.info('Sweep digest', { sweepId: run.id, broke: broke.length, fixed: fixed.length });
     }
     await changes.clearPosted(pages.flatMap((page) => page.clear));
