@@ -129,14 +129,20 @@ export function createSweepStore(options: {
   }
 
   return {
-    acquireLock(token, untilMs) {
-      return conditionalPut(
+    async acquireLock(token, untilMs) {
+      const taken = await conditionalPut(
         // TTL tidies an abandoned lock away eventually; `until` is what the condition trusts. The
         // token is this invocation's own: a second delivery of the same event has another one.
         { ...SWEEP_LOCK_KEY, owner: token, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
         'attribute_not_exists(pk) OR #until < :now',
         { names: { '#until': 'until' }, values: { ':now': now() } },
       );
+      if (taken) return true;
+      // A retried put that was applied (its answer lost) fails its own condition: the lock is ours.
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: SWEEP_LOCK_KEY, ConsistentRead: true }),
+      );
+      return out.Item?.owner === token;
     },
 
     async transferLock(from, to, untilMs) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '#lib/check/check-users.ts';
 import type { FailureCode } from '#lib/check/failures.ts';
@@ -163,6 +164,23 @@ export function createSweep(deps: SweepDeps) {
     };
   }
 
+  /** A lock left behind keeps every sweep out until its deadline passes: try a few times. */
+  async function releaseInsistently(token: string): Promise<void> {
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        return await sweeps.releaseLock(token);
+      } catch (error: unknown) {
+        if (attempt === 4) {
+          logger.warn('Could not release the sweep lock; it expires by itself', {
+            error: describeError(error),
+          });
+          return;
+        }
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+  }
+
   /**
    * Hands the lock and the rest of the run to a fresh invocation. True once the hand-off happened
    * (the lock is then the continuation's); false when it surely did not (the lock is ours again).
@@ -233,11 +251,7 @@ export function createSweep(deps: SweepDeps) {
       return answered;
     } finally {
       if (!handedOff) {
-        await sweeps.releaseLock(token).catch((error: unknown) => {
-          logger.warn('Could not release the sweep lock; it expires by itself', {
-            error: describeError(error),
-          });
-        });
+        await releaseInsistently(token);
       }
     }
   };
