@@ -8,6 +8,8 @@ type Api = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 const forged = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
 const EMAIL = 'ada@example.com';
 const SINCE = '2024-01-01T00:00:00.000Z';
+/** An admin as API Gateway's JWT authorizer passes it on: these cases are about cursors, not callers. */
+const claims = { sub: 'admin', scope: 'gong-status/admin' };
 
 describe('api listings refuse forged cursors with 400, never 500 (built bundle, dynalite)', () => {
   let stack: TestStack;
@@ -17,7 +19,9 @@ describe('api listings refuse forged cursors with 400, never 500 (built bundle, 
     stack = await startTestStack();
     api = loadHandler('api', stack.env) as Api;
     // Something to list, so a forged start key would reach a non-empty index.
-    const checked = await api(httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails: [EMAIL] }) }));
+    const checked = await api(
+      httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails: [EMAIL] }), claims }),
+    );
     expect(checked.statusCode).toBe(200);
   });
   afterAll(async () => stack?.stop());
@@ -30,7 +34,7 @@ describe('api listings refuse forged cursors with 400, never 500 (built bundle, 
     ['an object', { pk: { S: 'x' }, sk: 'LATEST', gsi1pk: 'STATUS#OK', gsi1sk: `${SINCE}#${EMAIL}` }],
   ])('answers GET /v1/users?status=OK 400 naming cursor for a cursor with %s', async (_case, key) => {
     const response = await api(
-      httpEvent('GET', '/v1/users', { query: { status: 'OK', cursor: forged(key) } }),
+      httpEvent('GET', '/v1/users', { query: { status: 'OK', cursor: forged(key) }, claims }),
     );
 
     expect(response.statusCode).toBe(400);
@@ -46,7 +50,7 @@ describe('api listings refuse forged cursors with 400, never 500 (built bundle, 
     ['null values', { pk: null, sk: null }],
   ])('answers GET /v1/users/{email}/history 400 naming cursor for a cursor with %s', async (_case, key) => {
     const response = await api(
-      httpEvent('GET', `/v1/users/${EMAIL}/history`, { query: { cursor: forged(key) } }),
+      httpEvent('GET', `/v1/users/${EMAIL}/history`, { query: { cursor: forged(key) }, claims }),
     );
 
     expect(response.statusCode).toBe(400);
