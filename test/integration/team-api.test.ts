@@ -1,0 +1,173 @@
+import { gunzipSync } from 'node:zlib';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALENDAR_PROBLEM, CONSENT_PAGE_PROBLEM } from '#local/gong-sandbox/users.ts';
+import { httpEvent, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
+
+type Api = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const body = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body));
+/** More broken users than one page of the status index (1000), so every route must read on. */
+const BROKEN = 1_100;
+const brokenEmails = Array.from(
+  { length: BROKEN },
+  (_, i) => `broken${String(i).padStart(4, '0')}@example.com`,
+);
+const QUOTED = {
+  email: 'quoted@example.com',
+  exists: true,
+  valid: false,
+  userFacingError: 'Gong says "no", twice,\r\nthen stops',
+  fixUrl: 'https://us-12345.app.gong.io/settings/personal/calendar?a=1,2',
+};
+const PAGE = { PAGE_CLIENT_ID: 'gong-status-page', PAGE_AUTHORITY: 'http://127.0.0.1:3020' };
+
+describe('team reads of the api (built bundle): problems, CSV, daily stats, the page', () => {
+  let stack: TestStack;
+  let api: Api;
+  const get = (path: string, query?: Record<string, string>, headers?: Record<string, string>) =>
+    api(httpEvent('GET', path, { ...(query ? { query } : {}), ...(headers ? { headers } : {}) }));
+
+  beforeAll(async () => {
+    stack = await startTestStack({ gong: { rps: 200, users: [QUOTED] } });
+    api = loadHandler('api', { ...stack.env, ...PAGE }) as Api;
+    const everyone = [
+      ...brokenEmails,
+      'ada@example.com',
+      'grace@example.com',
+      'linus@example.com',
+      'nobody@example.com',
+      'unknown1@example.com',
+      QUOTED.email,
+    ];
+    for (let i = 0; i < everyone.length; i += 1000) {
+      const response = await api(
+        httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails: everyone.slice(i, i + 1000) }) }),
+      );
+      expect(response.statusCode).toBe(200);
+    }
+  }, 120_000);
+  afterAll(async () => stack?.stop());
+
+  it('groups broken users by cause, company-wide causes as one problem with its count, biggest first', async () => {
+    const response = await get('/v1/problems');
+
+    expect(response.statusCode).toBe(200);
+    const { problems } = body(response);
+    expect(problems.map((p: { count: number }) => p.count)).toEqual([BROKEN + 1, 2, 1, 1]);
+    expect(problems[0]).toMatchObject({
+      scope: 'company',
+      message: CONSENT_PAGE_PROBLEM.userFacingError,
+      fixUrl: CONSENT_PAGE_PROBLEM.fixUrl,
+      since: expect.any(String),
+    });
+    expect(problems[0].emails).toHaveLength(100);
+    expect(problems[1]).toMatchObject({
+      scope: 'user',
+      emails: ['nobody@example.com', 'unknown1@example.com'],
+    });
+    expect(
+      problems
+        .slice(2)
+        .map((p: { message: string }) => p.message)
+        .sort(),
+    ).toEqual([CALENDAR_PROBLEM.userFacingError, QUOTED.userFacingError].sort());
+  });
+
+  it('streams every user of a status as gzip CSV: header, RFC 4180 quoting, CRLF, all pages', async () => {
+    const response = await get(
+      '/v1/users',
+      { status: 'INVALID', format: 'csv' },
+      { 'accept-encoding': 'gzip' },
+    );
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({
+      'content-type': 'text/csv; charset=utf-8',
+      'content-encoding': 'gzip',
+      'content-disposition': expect.stringMatching(
+        /^attachment; filename="gong-status-INVALID-\d{4}-\d\d-\d\d\.csv"$/,
+      ),
+    });
+    expect(response.isBase64Encoded).toBe(true);
+    const text = gunzipSync(Buffer.from(String(response.body), 'base64')).toString('utf8');
+    expect(text.startsWith('email,status,since,checkedAt,userFacingError,fixUrl\r\n')).toBe(true);
+    expect(text.endsWith('\r\n')).toBe(true);
+    const quoted = text.split('\r\n').findIndex((line) => line.startsWith(QUOTED.email));
+    const [line, next] = text.split('\r\n').slice(quoted, quoted + 2);
+    expect(`${line}\r\n${next}`).toMatch(
+      /^quoted@example\.com,INVALID,[^,]+,[^,]+,"Gong says ""no"", twice,\r\nthen stops","https:\/\/us-12345\.app\.gong\.io\/settings\/personal\/calendar\?a=1,2"$/,
+    );
+    for (const email of [...brokenEmails, 'grace@example.com', 'linus@example.com']) {
+      expect(text).toContain(`\r\n${email},INVALID,`);
+    }
+    // Header, every INVALID user, and the quoted field's own CRLF.
+    expect(text.split('\r\n').length - 1).toBe(1 + BROKEN + 3 + 1);
+  });
+
+  it('answers plain CSV to a caller that does not accept gzip', async () => {
+    const response = await get('/v1/users', { status: 'NOT_IN_GONG', format: 'csv' });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.isBase64Encoded).toBe(false);
+    expect(response.headers?.['content-encoding']).toBeUndefined();
+    expect(String(response.body).split('\r\n')).toEqual([
+      'email,status,since,checkedAt,userFacingError,fixUrl',
+      expect.stringMatching(/^nobody@example\.com,NOT_IN_GONG,[^,]+,[^,]+,,$/),
+      expect.stringMatching(/^unknown1@example\.com,NOT_IN_GONG,/),
+      '',
+    ]);
+  });
+
+  it('answers 400 naming the parameter: bad format, bad status, bad days', async () => {
+    const cases: Array<[Promise<APIGatewayProxyStructuredResultV2>, RegExp]> = [
+      [get('/v1/users', { status: 'OK', format: 'xml' }), /"format" must be json or csv/],
+      [get('/v1/users', { format: 'csv' }), /"status" must be one of/],
+      [get('/v1/stats/daily', { days: '0' }), /"days" must be a whole number from 1 to 400/],
+      [get('/v1/stats/daily', { days: '401' }), /"days"/],
+      [get('/v1/stats/daily', { days: 'ten' }), /"days"/],
+    ];
+    for (const [pending, message] of cases) {
+      const response = await pending;
+      expect(response.statusCode).toBe(400);
+      expect(body(response).error).toMatchObject({
+        code: 'BAD_PARAMETER',
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+
+  it('serves the page shell with its config and policy, and its hashed assets, with no token', async () => {
+    const shell = await get('/');
+
+    expect(shell.statusCode).toBe(200);
+    expect(shell.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-security-policy': expect.stringContaining('connect-src'),
+    });
+    const html = String(shell.body);
+    expect(html).toContain('"clientId":"gong-status-page"');
+    const script = html.match(/src="(app\.[0-9a-f]{12}\.js)"/)?.[1];
+    const style = html.match(/href="(app\.[0-9a-f]{12}\.css)"/)?.[1];
+    const js = await get(`/${script}`);
+    expect(js.statusCode).toBe(200);
+    expect(js.headers?.['cache-control']).toContain('immutable');
+    expect(String(js.body).length).toBeGreaterThan(10_000);
+    expect((await get(`/${style}`)).headers?.['content-type']).toBe('text/css; charset=utf-8');
+    expect((await get('/app.000000000000.js')).statusCode).toBe(404);
+  });
+
+  it('serves no page, and says which variable is missing, when PAGE_CLIENT_ID is unset', async () => {
+    const bare = loadHandler('api', stack.env) as Api;
+
+    const response = await bare(httpEvent('GET', '/'));
+
+    expect(response.statusCode).toBe(404);
+    expect(body(response).error).toMatchObject({
+      code: 'PAGE_NOT_CONFIGURED',
+      message: expect.stringContaining('PAGE_CLIENT_ID'),
+    });
+    api = loadHandler('api', { ...stack.env, ...PAGE }) as Api;
+  });
+});
