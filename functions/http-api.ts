@@ -48,7 +48,7 @@ const listUsers: Route = async (event) => {
 
 /** The page's shell and assets: public (README "The team-health page"); its data calls need a token. */
 const servePage: Route = async (event) => {
-  const answer = page?.respond(event.requestContext.http.path);
+  const answer = page?.respond(event.requestContext.http.path, event.headers?.['accept-encoding']);
   if (!answer) {
     throw new HttpError(
       404,

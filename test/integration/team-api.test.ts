@@ -155,6 +155,10 @@ describe('team reads of the api (built bundle): problems, CSV, daily stats, the 
     expect(js.headers?.['cache-control']).toContain('immutable');
     expect(String(js.body).length).toBeGreaterThan(10_000);
     expect((await get(`/${style}`)).headers?.['content-type']).toBe('text/css; charset=utf-8');
+    const zipped = await get(`/${script}`, undefined, { 'accept-encoding': 'gzip, br' });
+    expect(zipped).toMatchObject({ isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } });
+    expect(gunzipSync(Buffer.from(String(zipped.body), 'base64')).toString('utf8')).toBe(js.body);
+    expect(String(zipped.body).length).toBeLessThan(String(js.body).length / 2);
     expect((await get('/app.000000000000.js')).statusCode).toBe(404);
   });
 
