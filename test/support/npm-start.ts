@@ -19,7 +19,12 @@ export interface NpmStart {
 
 /** Starts `npm start` with exactly `env`. */
 export function npmStart(env: NodeJS.ProcessEnv): NpmStart {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString('utf8');
