@@ -1,4 +1,5 @@
 import { type User, UserManager } from 'oidc-client-ts';
+import { type Role, roleOfToken } from './claims.ts';
 import type { PageConfig } from './config.ts';
 
 /** Who is logged in, and the token the data calls carry. */
@@ -11,28 +12,7 @@ export interface Session {
    * What the token's own claims say, by the server's rule (README "Who may call"); undefined when the
    * token is not a readable JWT. Only picks the view: the API decides what the caller may read.
    */
-  role: 'admin' | 'member' | undefined;
-}
-
-const ADMIN_SCOPE = 'gong-status/admin';
-const ADMIN_GROUP = 'gong-status-admins';
-
-/** admin or member from a JWT's scope and group claims; undefined when the token cannot be read. */
-export function roleOfToken(token: string): Session['role'] {
-  const payload = token.split('.')[1];
-  if (token.split('.').length !== 3 || !payload) return undefined;
-  let claims: Record<string, unknown>;
-  try {
-    claims = JSON.parse(atob(payload.replaceAll('-', '+').replaceAll('_', '/'))) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const list = (value: unknown): string[] =>
-    Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(/[\s,[\]]+/) : [];
-  const admin =
-    list(claims.scope).includes(ADMIN_SCOPE) ||
-    [...list(claims['cognito:groups']), ...list(claims.groups)].includes(ADMIN_GROUP);
-  return admin ? 'admin' : 'member';
+  role: Role | undefined;
 }
 
 /** Login through the issuer with authorization code + PKCE, kept in sessionStorage by oidc-client-ts. */

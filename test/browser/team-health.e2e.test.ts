@@ -31,10 +31,17 @@ interface FirstLoad {
 
 async function measureFirstLoad(page: Page): Promise<FirstLoad> {
   return page.evaluate(() => {
+    // The browser's Performance API, typed by hand: the tests compile without the DOM library.
+    const { performance } = globalThis as unknown as {
+      performance: {
+        getEntriesByType(type: string): { transferSize: number; decodedBodySize: number }[];
+        getEntriesByName(name: string): { startTime: number }[];
+      };
+    };
     const entries = [
       ...performance.getEntriesByType('navigation'),
       ...performance.getEntriesByType('resource'),
-    ] as PerformanceResourceTiming[];
+    ];
     const paint = performance.getEntriesByName('first-contentful-paint')[0];
     return {
       transferBytes: entries.reduce((sum, entry) => sum + entry.transferSize, 0),
@@ -101,7 +108,7 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
     expect(run.output()).toContain('admin@example.com');
 
     // Seed as an admin would: a check of the sandbox's users through the API, then a sweep.
-    const issuerUrl = state.urls.issuer;
+    const issuerUrl = (state.urls as { issuer?: string }).issuer;
     if (!issuerUrl) throw new Error(`npm start runs no issuer:\n${run.output()}`);
     const minted = await fetch(`${issuerUrl}${MINT_PATH}`, {
       method: 'POST',
@@ -156,7 +163,7 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
     await page.getByRole('button', { name: 'Show history of grace@example.com' }).first().click();
     const timeline = page.getByRole('table', { name: 'History of grace@example.com, newest first' });
     await timeline.waitFor();
-    expect(await timeline.locator('tbody tr').first().innerText()).toMatch(/Invalid[\s\S]*still/);
+    expect(await timeline.locator('tbody tr').first().textContent()).toMatch(/Invalid[\s\S]*still/);
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),

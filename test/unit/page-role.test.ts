@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roleOfToken } from '../../web/auth.ts';
+import { roleOfToken } from '../../web/claims.ts';
 
 const jwt = (claims: Record<string, unknown>) =>
   `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
