@@ -3,19 +3,32 @@ import type { CheckReport } from '#lib/check/report.ts';
 import { deadlineOf } from '#lib/deadline.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { wireCore } from './wiring/core.ts';
+import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
 const core = wireCore();
+const metrics = createDoorMetrics('checkStatus');
+const checkUsers = withCheckMetrics(core.checkUsers, metrics.record);
+/** One invocation checks at most this many entries as sent, duplicates included (README "Who may call"). */
+const MAX_ENTRIES = 10_000;
 
 /** Direct invocation by other services: `{emails, source?}` → the check report. */
-export async function handler(event: unknown, context: Context): Promise<CheckReport> {
+async function checkStatus(event: unknown, context: Context): Promise<CheckReport> {
   core.logger.addContext(context);
   const { emails, source } = (event ?? {}) as { emails?: unknown; source?: unknown };
   if (source !== undefined && (typeof source !== 'string' || source.length > 100)) {
     throw new ValidationError('"source" must be a string of at most 100 characters');
   }
-  return core.checkUsers(emails, {
+  if (Array.isArray(emails) && emails.length > MAX_ENTRIES) {
+    throw new ValidationError(
+      `"emails" has ${emails.length} entries; at most ${MAX_ENTRIES} per invocation, duplicates included`,
+      { code: 'EMAILS_TOO_MANY' },
+    );
+  }
+  return checkUsers(emails, {
     source: source ?? 'direct',
     requestId: context.awsRequestId,
     deadline: deadlineOf(context),
   });
 }
+
+export const handler = withDoorMetrics(checkStatus, metrics);

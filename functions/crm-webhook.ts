@@ -6,8 +6,10 @@ import { httpErrors, json, rawBody } from '#lib/http/responses.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
 import { readCrmWebhookSecret } from './wiring/config.ts';
 import { wireCrm } from './wiring/crm.ts';
+import { createDoorMetrics } from './wiring/metrics.ts';
 
-const { core, secret, checkNewUsers } = wireCrm(readCrmWebhookSecret());
+const metrics = createDoorMetrics('crmWebhook');
+const { core, secret, checkNewUsers } = wireCrm(readCrmWebhookSecret(), metrics.record);
 const webhook = createCrmWebhook({
   secret,
   checkNewUsers,
@@ -21,6 +23,7 @@ const webhook = createCrmWebhook({
 /** `POST /webhooks/crm/user-created`: a Standard Webhooks `user.created` delivery → 200 with the user's result. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .before((request) => core.logger.addContext(request.context))
+  .use(metrics.middleware())
   .use(httpErrors(core.logger))
   .handler(async (event, context) => {
     const answer = await webhook.receive(

@@ -3,16 +3,18 @@ import { createPendingStore } from '#lib/crm/pending-store.ts';
 import { createRecheckPending, type RecheckSummary, recheckWindowFrom } from '#lib/crm/recheck-pending.ts';
 import { deadlineOf } from '#lib/deadline.ts';
 import { wireCore } from './wiring/core.ts';
+import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
 const core = wireCore();
+const metrics = createDoorMetrics('recheckPending');
 const recheck = createRecheckPending({
   pending: createPendingStore({ db: core.clients.db, table: core.config.table }),
-  checkUsers: core.checkUsers,
+  checkUsers: withCheckMetrics(core.checkUsers, metrics.record),
   logger: core.logger,
 });
 
 /** EventBridge schedule (or by hand, `{"all"?, "asOf"?}`): re-checks the due CRM users Gong did not know yet. */
-export async function handler(event: unknown, context: Context): Promise<RecheckSummary> {
+async function recheckPending(event: unknown, context: Context): Promise<RecheckSummary> {
   core.logger.addContext(context);
   return recheck({
     ...recheckWindowFrom(event),
@@ -20,3 +22,5 @@ export async function handler(event: unknown, context: Context): Promise<Recheck
     deadline: deadlineOf(context),
   });
 }
+
+export const handler = withDoorMetrics(recheckPending, metrics);

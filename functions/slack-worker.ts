@@ -7,12 +7,14 @@ import { createSlackWorker, parseSlackJob } from '#lib/slack/worker.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
 import { readSlackConfig } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
+import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
 const core = wireCore();
+const metrics = createDoorMetrics('slackWorker');
 const slackConfig = readSlackConfig();
 const credentials = slackCredentials(slackConfig.credentials, core.clients.secrets);
 const work = createSlackWorker({
-  checkUsers: core.checkUsers,
+  checkUsers: withCheckMetrics(core.checkUsers, metrics.record),
   store: core.store,
   slack: createSlackApi({
     baseUrl: slackConfig.apiUrl,
@@ -30,7 +32,7 @@ const persistenceStore = createIdempotencyStore({
 });
 
 /** Async invoke from `slack`: runs the command's work and answers through its response_url. */
-export const handler = makeIdempotent(
+const runOnce = makeIdempotent(
   async (event: unknown, context: Context) => {
     core.logger.addContext(context);
     return work(parseSlackJob(event), { requestId: context.awsRequestId, deadline: deadlineOf(context) });
@@ -40,3 +42,5 @@ export const handler = makeIdempotent(
     config: new IdempotencyConfig({ eventKeyJmesPath: 'triggerId', throwOnNoIdempotencyKey: true }),
   },
 );
+
+export const handler = withDoorMetrics(runOnce, metrics);

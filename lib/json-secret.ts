@@ -1,7 +1,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod/mini';
-import { ConfigError } from '#lib/errors.ts';
+import { ConfigError, describeError } from '#lib/errors.ts';
+import { logger } from '#lib/logger.ts';
 
 /** A JSON secret in Secrets Manager, and how long a container may cache it. */
 export interface SecretRef {
@@ -22,19 +23,20 @@ export function parseJsonSecret<S extends z.ZodMiniType>(
   raw: unknown,
   expected: { schema: S; mustHold: string },
 ): z.output<S> {
-  if (typeof raw !== 'string') throw new ConfigError(`Secret ${secretId} has no SecretString`);
+  const name = secretName(secretId);
+  if (typeof raw !== 'string') throw new ConfigError(`Secret ${name} has no SecretString`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
     // JSON.parse's own message quotes the text: it would leak the secret.
-    throw new ConfigError(`Secret ${secretId} is not valid JSON`);
+    throw new ConfigError(`Secret ${name} is not valid JSON`);
   }
   const parsed = expected.schema.safeParse(json);
   if (!parsed.success) {
     const fields =
       json !== null && typeof json === 'object' ? Object.keys(json).join(', ') || 'none' : 'none';
-    throw new ConfigError(`Secret ${secretId} must hold ${expected.mustHold} (fields present: ${fields})`);
+    throw new ConfigError(`Secret ${name} must hold ${expected.mustHold} (fields present: ${fields})`);
   }
   return parsed.data;
 }
@@ -62,7 +64,12 @@ export function cachedSecret<T>(options: {
       .then(parse)
       .catch((error: unknown) => {
         if (error instanceof ConfigError) throw error;
-        throw new ConfigError(`Could not read secret ${secretId}: ${errorName(error)}`, { cause: error });
+        // The SDK's message names the role's ARN and the account: it goes to the log, not to the
+        // answer, which a caller or a Slack channel sees.
+        logger.error('Could not read a secret', { secretId, error: describeError(error) });
+        throw new ConfigError(`Could not read secret ${secretName(secretId)}: ${failureOf(error)}`, {
+          cause: error,
+        });
       })
       .finally(() => {
         if (inFlight === pending) inFlight = undefined;
@@ -72,7 +79,33 @@ export function cachedSecret<T>(options: {
   };
 }
 
-function errorName(error: unknown): string {
-  // SDK errors carry the AWS error code as name (ResourceNotFoundException, AccessDeniedException…).
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+/** A secret id as a message may show it: an ARN (which names the account) becomes the secret's name. */
+export function secretName(secretId: string): string {
+  const match = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+?)(?:-[A-Za-z0-9]{6})?$/.exec(secretId);
+  return match?.[1] ?? secretId;
+}
+
+/** What went wrong, from the SDK error's name (its AWS error code) only: never its message. */
+function failureOf(error: unknown): string {
+  // Powertools wraps the SDK's error (GetParameterError); the AWS error code is on its cause.
+  let name = '';
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    name = at.name;
+    if (name.endsWith('Exception') || name === 'DecryptionFailure' || name === 'TimeoutError') break;
+  }
+  switch (name) {
+    case 'AccessDeniedException':
+      return 'access denied';
+    case 'ResourceNotFoundException':
+      return 'no such secret';
+    case 'DecryptionFailure':
+      return 'its KMS key could not decrypt it';
+    case 'InvalidRequestException':
+      return 'it is scheduled for deletion or not readable';
+    case 'TimeoutError':
+    case 'AbortError':
+      return 'Secrets Manager did not answer in time';
+    default:
+      return 'Secrets Manager failed (the log has the detail)';
+  }
 }

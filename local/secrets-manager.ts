@@ -7,6 +7,8 @@ export interface SecretsManagerStandIn {
   url: string;
   getCalls(secretId?: string): number;
   setSecret(id: string, value: string): void;
+  /** From now on `GetSecretValue` of this secret is AccessDeniedException naming `principalArn`, as AWS words it; undefined lifts it. */
+  denyAccess(id: string, principalArn: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startSecretsManager(
 ): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, StoredSecret>();
   const calls: { asked: string; name: string | undefined }[] = [];
+  const denied = new Map<string, string>();
 
   const setSecret = (name: string, value: string): void => {
     const existing = secrets.get(name);
@@ -71,6 +74,15 @@ export async function startSecretsManager(
     }
     const secret = find(secretId);
     calls.push({ asked: secretId, name: secret?.name });
+    const principal = denied.get(secret?.name ?? secretId);
+    if (principal) {
+      return sendError(
+        res,
+        400,
+        'AccessDeniedException',
+        `User: ${principal} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secret?.arn ?? secretId} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+      );
+    }
     if (!secret) {
       return sendError(
         res,
@@ -103,6 +115,10 @@ export async function startSecretsManager(
       return calls.filter((call) => call.asked === secretId || call.name === secretId).length;
     },
     setSecret,
+    denyAccess(id, principalArn) {
+      if (principalArn === undefined) denied.delete(id);
+      else denied.set(id, principalArn);
+    },
     close: listening.close,
   };
 }

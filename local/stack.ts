@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '#lib/errors.ts';
 import { type LocalDynamo, startLocalDynamo } from '#local/dynamodb.ts';
 import { type GongSandbox, startGongSandbox } from '#local/gong-sandbox.ts';
+import { type OidcIssuer, parseAdmins, startOidcIssuer } from '#local/oidc-issuer.ts';
 import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '#local/slack-api.ts';
 import { ensureTable } from '#local/table.ts';
 import { type Env, gongCredentialsKind, slackCredentialsKind } from '../functions/wiring/config.ts';
@@ -28,6 +29,7 @@ export const PORTS = {
   dynamodb: { variable: 'DYNAMODB_PORT', fallback: 8000 },
   gongSandbox: { variable: 'GONG_SANDBOX_PORT', fallback: 3010 },
   slackApi: { variable: 'SLACK_API_PORT', fallback: 3011 },
+  issuer: { variable: 'ISSUER_PORT', fallback: 3020 },
 } as const;
 export type PortName = keyof typeof PORTS;
 
@@ -50,7 +52,8 @@ export interface StackState {
   table: string;
   gong: GongMode;
   slack: SlackMode;
-  urls: { http: string; lambda: string; dynamodb: string; gong: string; slackApi?: string };
+  /** `issuer`: the local OpenID Connect issuer whose tokens the local API accepts (npm run token asks it). */
+  urls: { http: string; lambda: string; dynamodb: string; gong: string; slackApi?: string; issuer?: string };
   /** Every process `npm start` started, itself first; `group` ones were stopped as a process group. */
   processes: { name: string; pid: number; group?: boolean }[];
 }
@@ -92,6 +95,11 @@ export function localSettings(env: Env, cwd = process.cwd()): LocalSettings {
   return { dataDir: resolve(cwd, env.LOCAL_DATA_DIR?.trim() || '.data'), ports };
 }
 
+/** LOCAL_ADMINS: who logs in to the local issuer as an admin (default admin@example.com). */
+export function localAdmins(env: Env): string[] {
+  return parseAdmins(env.LOCAL_ADMINS);
+}
+
 /** The Gong credentials the functions would use, or the sandbox when they name none. */
 export function gongMode(env: Env): GongMode {
   return gongCredentialsKind(env) ?? 'sandbox';
@@ -125,7 +133,13 @@ export async function assertPortFree(port: number, variable: string): Promise<vo
 /** The functions' environment (README "Configuration") pointing at the local servers: what the functions and the CLIs run with. */
 export function localEnvironment(
   base: Env,
-  urls: { dynamodb: string; lambda?: string; gong?: string; slackApi?: string },
+  urls: {
+    dynamodb: string;
+    lambda?: string;
+    gong?: string;
+    slackApi?: string;
+    issuer?: Pick<OidcIssuer, 'url' | 'audience' | 'jwksUrl'>;
+  },
 ): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: base.AWS_REGION || 'us-east-1',
@@ -133,6 +147,12 @@ export function localEnvironment(
     HISTORY_TABLE: LOCAL_TABLE,
     // The SDK's notice about Node 22 says nothing about this app; it would greet every cold start.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The metrics' EMF lines are printed locally as in AWS (README › Operating it), even with
+    // POWERTOOLS_DEV=true for readable logs, which would otherwise silence them; set it to true to hide them.
+    POWERTOOLS_METRICS_DISABLED: base.POWERTOOLS_METRICS_DISABLED || 'false',
+    // Lambda sets this in an on-demand container and Powertools counts a ColdStart only then;
+    // serverless-offline does not set it.
+    AWS_LAMBDA_INITIALIZATION_TYPE: base.AWS_LAMBDA_INITIALIZATION_TYPE || 'on-demand',
   };
   if (urls.lambda) env.AWS_ENDPOINT_URL_LAMBDA = urls.lambda;
   // dynalite accepts any keys; real ones (or a profile) are kept for Secrets Manager in 'secret' mode.
@@ -154,6 +174,13 @@ export function localEnvironment(
     env.SLACK_API_URL = urls.slackApi;
     env.ALERT_CHANNEL = base.ALERT_CHANNEL || LOCAL_ALERT_CHANNEL;
   }
+  if (urls.issuer) {
+    // serverless-offline only decodes tokens: api verifies each one against the issuer's keys.
+    env.AUTH_VERIFY = 'local';
+    env.AUTH_ISSUER = urls.issuer.url;
+    env.AUTH_AUDIENCE = urls.issuer.audience;
+    env.AUTH_JWKS_URL = urls.issuer.jwksUrl;
+  }
   return env;
 }
 
@@ -162,7 +189,8 @@ export interface LocalServices {
   dynamo: LocalDynamo;
   sandbox?: GongSandbox;
   slack?: SlackApiStandIn;
-  urls: { dynamodb: string; gong: string; slackApi?: string };
+  issuer?: OidcIssuer;
+  urls: { dynamodb: string; gong: string; slackApi?: string; issuer?: string };
   stop(): Promise<void>;
 }
 
@@ -176,6 +204,8 @@ export async function startLocalServices(options: {
   gongBaseUrl?: string;
   /** Start the Slack Web API stand-in (when no Slack app is configured). */
   slack?: boolean;
+  /** Start the local OpenID Connect issuer (npm start); whoever logs in as an address in `admins` is an admin. */
+  issuer?: { admins: string[]; redirectUris: string[] };
   anyPorts?: boolean;
 }): Promise<LocalServices> {
   const { settings } = options;
@@ -196,6 +226,7 @@ export async function startLocalServices(options: {
   }
   let sandbox: GongSandbox | undefined;
   let slack: SlackApiStandIn | undefined;
+  let issuer: OidcIssuer | undefined;
   try {
     const client = new DynamoDBClient({
       endpoint: dynamo.endpoint,
@@ -216,21 +247,29 @@ export async function startLocalServices(options: {
     if (options.slack) {
       slack = await startSlackApi(options.anyPorts ? {} : { port: settings.ports.slackApi });
     }
+    if (options.issuer) {
+      issuer = await startOidcIssuer({
+        ...options.issuer,
+        ...(options.anyPorts ? {} : { port: settings.ports.issuer }),
+      });
+    }
   } catch (error: unknown) {
-    await Promise.all([sandbox?.close(), dynamo.stop()]);
+    await Promise.all([sandbox?.close(), slack?.close(), dynamo.stop()]);
     throw error;
   }
   return {
     dynamo,
     ...(sandbox ? { sandbox } : {}),
     ...(slack ? { slack } : {}),
+    ...(issuer ? { issuer } : {}),
     urls: {
       dynamodb: dynamo.endpoint,
       gong: sandbox?.url ?? options.gongBaseUrl ?? 'https://api.gong.io',
       ...(slack ? { slackApi: slack.url } : {}),
+      ...(issuer ? { issuer: issuer.url } : {}),
     },
     async stop() {
-      await Promise.all([sandbox?.close(), slack?.close(), dynamo.stop()]);
+      await Promise.all([sandbox?.close(), slack?.close(), issuer?.close(), dynamo.stop()]);
     },
   };
 }

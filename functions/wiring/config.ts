@@ -1,3 +1,4 @@
+import type { AuthSetting } from '#lib/auth/authenticate.ts';
 import type { SecretFieldSetting } from '#lib/crm/secret-field.ts';
 import { ConfigError } from '#lib/errors.ts';
 import type { GongCredentialSetting } from '#lib/gong/credentials.ts';
@@ -294,6 +295,44 @@ export function sweepPostsToSlack(env: Env = process.env): boolean {
 /** SWEEP_FUNCTION: the sweep's own function, which a sweep out of time hands the rest of its work to. */
 export function readSweepFunction(env: Env = process.env): string {
   return requireEnv(env, 'SWEEP_FUNCTION');
+}
+
+// --- Auth: who may call the HTTP API (README "Who may call") ---------------------------------------
+
+/**
+ * How the api function learns who is calling. In AWS, API Gateway's JWT authorizer verifies the
+ * token and the function reads the claims it passes (`gateway`). Under `npm start`, serverless-offline
+ * only decodes tokens, so the function verifies the bearer token itself against the issuer's keys
+ * (`local`): signature, issuer, audience and expiry, as API Gateway would.
+ */
+export type AuthConfig = AuthSetting;
+
+/** Reads AUTH_VERIFY (gateway, the default, or local), AUTH_ISSUER, AUTH_AUDIENCE (comma-separated) and AUTH_JWKS_URL. */
+export function readAuthConfig(env: Env = process.env): AuthConfig {
+  const verify = optionalEnv(env, 'AUTH_VERIFY')?.toLowerCase() ?? 'gateway';
+  const audiences = (optionalEnv(env, 'AUTH_AUDIENCE') ?? '')
+    .split(',')
+    .map((audience) => audience.trim())
+    .filter(Boolean);
+  if (verify === 'gateway') {
+    const issuer = optionalEnv(env, 'AUTH_ISSUER');
+    return { verify, audiences, ...(issuer ? { issuer } : {}) };
+  }
+  if (verify !== 'local') {
+    throw new ConfigError(
+      `Environment variable AUTH_VERIFY must be gateway or local (got ${JSON.stringify(verify)})`,
+    );
+  }
+  const issuer = requireEnv(env, 'AUTH_ISSUER');
+  const jwksUrl = requireEnv(env, 'AUTH_JWKS_URL');
+  if (audiences.length === 0) throw new ConfigError('Environment variable AUTH_AUDIENCE is required');
+  for (const [name, value] of [
+    ['AUTH_ISSUER', issuer],
+    ['AUTH_JWKS_URL', jwksUrl],
+  ] as const) {
+    if (!URL.canParse(value)) throw new ConfigError(`Environment variable ${name} must be an absolute URL`);
+  }
+  return { verify, issuer, audiences, jwksUrl };
 }
 
 // --- The team-health page, served by api -----------------------------------------------------------

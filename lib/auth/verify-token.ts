@@ -24,7 +24,8 @@ export class UnauthorizedError extends Error {
 /** Where tokens must come from and whom they must be for. */
 export interface TokenVerifierOptions {
   issuer: string;
-  audience: string;
+  /** One audience, or several (e.g. a pool's people and service clients): the token must be for one of them. */
+  audience: string | readonly string[];
   /** The issuer's `jwks_uri` (discovery); Cognito's is `<issuer>/.well-known/jwks.json`. */
   jwksUrl: string;
   /** Seconds of clock skew allowed on `exp`, `nbf`, `iat` (default 5). */
@@ -49,6 +50,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
   const keys = jwks;
   const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const audiences: readonly string[] =
+    typeof options.audience === 'string' ? [options.audience] : options.audience;
   return async (authorization) => {
     const token = bearerToken(authorization);
     let payload: JWTPayload;
@@ -64,8 +67,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     // Cognito access tokens carry the app client in `client_id` and no `aud`; API Gateway's
     // authorizer accepts either, so this does too.
-    if (!audienceMatches(payload, options.audience)) {
-      throw new UnauthorizedError(`The bearer token is not for this API (audience ${options.audience})`);
+    if (!audiences.some((audience) => audienceMatches(payload, audience))) {
+      throw new UnauthorizedError(`The bearer token is not for this API (audience ${audiences.join(', ')})`);
     }
     return callerFromClaims(payload);
   };

@@ -1,4 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  IdempotencyConfig,
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
@@ -10,6 +18,13 @@ import { ConfigError, HttpError } from '#lib/errors.ts';
 export const MAX_NOTIFICATIONS = 100;
 /** A guessable token would be the only lock on this door: refuse to run with a short one. */
 const MIN_TOKEN_LENGTH = 16;
+/** Name of the idempotency records' partition and key prefix. */
+export const IDEMPOTENCY_NAME = 'salesforceOutbound';
+/** Salesforce resends an unacknowledged message for up to 24 hours: keep notification ids 2 days. */
+const IDEMPOTENCY_TTL_SECONDS = 2 * 86_400;
+/** How long a redelivery waits for another invocation still checking the same notification. */
+const IN_PROGRESS_WAIT_MS = 10_000;
+const IN_PROGRESS_POLL_MS = 200;
 
 /** One notification of an outbound message, with the fields we use. */
 export interface OutboundNotification {
@@ -32,7 +47,7 @@ export interface SalesforceOutbound {
   receive(
     request: { body: string; token: string | undefined },
     invocation: { requestId: string; deadline: number },
-  ): Promise<{ checked: number; skipped: number }>;
+  ): Promise<{ checked: number; skipped: number; duplicates: number }>;
 }
 
 const parser = new XMLParser({
@@ -46,17 +61,103 @@ const parser = new XMLParser({
   isArray: (_name, jpath) => String(jpath) === 'Envelope.Body.notifications.Notification',
 });
 
+type UserNotification = OutboundNotification & { email: string };
+/** What a delivery found for one notification: its own to check, already checked, or another invocation's. */
+type Claim = 'claimed' | 'done' | 'busy';
+
 /**
  * The Salesforce Outbound Message door. Outbound messages cannot be signed, so a message is
  * accepted only with the secret token in its URL and from an allow-listed Organization Id.
+ * Each notification is checked once however often Salesforce resends it (README › Salesforce):
+ * its Id is a Powertools idempotency record, as a webhook-id is for the CRM webhook.
  */
 export function createSalesforceOutbound(deps: {
   orgIds: string[];
   token: SecretSource;
   checkNewUsers: CheckNewUsers;
+  persistence: BasePersistenceLayer;
   logger: Logger;
 }): SalesforceOutbound {
   const allowed = new Set(deps.orgIds.map((id) => id.slice(0, 15)));
+  const { persistence } = deps;
+  // The persistence layer's own calls, not makeIdempotent: one message carries up to 100
+  // notifications, and the new ones among them are checked together, in one Gong call.
+  persistence.configure({
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: 'notification',
+      throwOnNoIdempotencyKey: true,
+      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+    }),
+    keyPrefix: IDEMPOTENCY_NAME,
+  });
+  const keyOf = (organizationId: string, n: OutboundNotification) => ({
+    notification: `${organizationId.slice(0, 15)}/${n.id}`,
+  });
+
+  async function claim(key: { notification: string }, deadline: number): Promise<Claim> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        // Held until the deadline: an invocation that dies leaves a claim the next delivery can take.
+        await persistence.saveInProgress(key, Math.max(1, deadline - Date.now()));
+        return 'claimed';
+      } catch (error: unknown) {
+        if (!(error instanceof IdempotencyItemAlreadyExistsError)) throw error;
+        const record = error.existingRecord ?? (await recordOf(key));
+        const status = record?.getStatus();
+        if (status === IdempotencyRecordStatus.COMPLETED) return 'done';
+        if (status === IdempotencyRecordStatus.INPROGRESS) return 'busy';
+        // Gone or expired between the put and the read: try to take it again.
+      }
+    }
+    return 'busy';
+  }
+
+  async function recordOf(key: { notification: string }): Promise<IdempotencyRecord | undefined> {
+    try {
+      return await persistence.getRecord(key);
+    } catch (error: unknown) {
+      if (error instanceof IdempotencyItemNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Waits for another invocation's check of the notification: done, or given up (then ours to check). */
+  async function awaitOther(key: { notification: string }, deadline: number): Promise<Claim> {
+    const until = Math.min(deadline, Date.now() + IN_PROGRESS_WAIT_MS);
+    while (Date.now() < until) {
+      await sleep(IN_PROGRESS_POLL_MS);
+      const status = (await recordOf(key))?.getStatus();
+      if (status === IdempotencyRecordStatus.COMPLETED) return 'done';
+      if (status !== IdempotencyRecordStatus.INPROGRESS) {
+        const again = await claim(key, deadline);
+        if (again !== 'busy') return again;
+      }
+    }
+    return 'busy';
+  }
+
+  /** Checks the claimed notifications' users together; releases the claims when the check fails, so a resend checks them. */
+  async function checkClaimed(
+    organizationId: string,
+    users: UserNotification[],
+    invocation: { requestId: string; deadline: number },
+  ) {
+    const keys = users.map((n) => keyOf(organizationId, n));
+    let outcome: Awaited<ReturnType<CheckNewUsers>>;
+    try {
+      outcome = await deps.checkNewUsers(
+        users.map((n) => n.email),
+        { source: 'salesforce', requestId: invocation.requestId, deadline: invocation.deadline },
+      );
+    } catch (error: unknown) {
+      const released = await Promise.allSettled(keys.map((key) => persistence.deleteRecord(key)));
+      const stuck = released.filter((r) => r.status === 'rejected').length;
+      if (stuck > 0) deps.logger.warn('Could not release notification claims', { count: stuck });
+      throw error;
+    }
+    await Promise.all(keys.map((key, i) => persistence.saveSuccess(key, { email: users[i]?.email ?? '' })));
+    return outcome;
+  }
   const rejected = () =>
     // One answer for a wrong token and a wrong org: a caller learns nothing about which was wrong.
     new HttpError(401, 'UNAUTHORIZED', 'Outbound message rejected: unknown organization or token');
@@ -73,8 +174,7 @@ export function createSalesforceOutbound(deps: {
       if (!allowed.has(message.organizationId.slice(0, 15))) throw rejected();
 
       const users = message.notifications.filter(
-        (n): n is OutboundNotification & { email: string } =>
-          n.objectType === 'User' && n.email !== undefined,
+        (n): n is UserNotification => n.objectType === 'User' && n.email !== undefined,
       );
       const skipped = message.notifications.length - users.length;
       if (users.length === 0) {
@@ -85,16 +185,42 @@ export function createSalesforceOutbound(deps: {
         );
       }
       if (skipped > 0) deps.logger.warn('Skipped notifications without a User email', { skipped });
-      const { report, pending } = await deps.checkNewUsers(
-        users.map((n) => n.email),
-        { source: 'salesforce', requestId: invocation.requestId, deadline: invocation.deadline },
+
+      const { organizationId } = message;
+      const claims = await Promise.all(
+        users.map((n) => claim(keyOf(organizationId, n), invocation.deadline)),
       );
-      deps.logger.info('Checked outbound message users', {
-        actionId: message.actionId,
-        summary: report.summary,
-        pending: pending.length,
-      });
-      return { checked: report.results.length, skipped };
+      const ours = users.filter((_, i) => claims[i] === 'claimed');
+      let checked = 0;
+      if (ours.length > 0) {
+        const { report, pending } = await checkClaimed(organizationId, ours, invocation);
+        checked += report.results.length;
+        deps.logger.info('Checked outbound message users', {
+          actionId: message.actionId,
+          summary: report.summary,
+          pending: pending.length,
+        });
+      }
+      // A resend while the first delivery is still checking (Salesforce gave up waiting on it) waits for
+      // that check rather than making a second one; the Ack must not come before the users are checked.
+      const others = users.filter((_, i) => claims[i] === 'busy');
+      const outcomes = await Promise.all(
+        others.map((n) => awaitOther(keyOf(organizationId, n), invocation.deadline)),
+      );
+      const released = others.filter((_, i) => outcomes[i] === 'claimed');
+      if (released.length > 0) {
+        checked += (await checkClaimed(organizationId, released, invocation)).report.results.length;
+      }
+      if (outcomes.includes('busy')) {
+        throw new HttpError(
+          503,
+          'NOTIFICATION_IN_PROGRESS',
+          'Another delivery of this outbound message is still being checked; Salesforce will resend it',
+        );
+      }
+      const duplicates = users.length - ours.length - released.length;
+      if (duplicates > 0) deps.logger.info('Acknowledged notifications checked before', { duplicates });
+      return { checked, skipped, duplicates };
     },
   };
 }

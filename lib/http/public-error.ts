@@ -40,11 +40,21 @@ export function publicError(error: unknown): PublicError {
   }
   const statusCode = clientStatusOf(mapped);
   if (statusCode !== undefined && mapped instanceof Error) {
-    // middy's own errors (e.g. the router's 404) carry a statusCode and a safe message.
-    const code = statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
-    return { statusCode, code, message: mapped.message, headers: {}, extra: {}, exposed: true };
+    // middy's own errors (e.g. the router's 404) and the auth errors (401, 403) carry a statusCode
+    // and a safe message; the auth errors also their code.
+    const code = ownCode(mapped) ?? CODE_BY_STATUS[statusCode] ?? 'BAD_REQUEST';
+    // RFC 6750: a 401 names the scheme the caller should use.
+    const headers: Record<string, string> = statusCode === 401 ? { 'www-authenticate': 'Bearer' } : {};
+    return { statusCode, code, message: mapped.message, headers, extra: {}, exposed: true };
   }
   return GENERIC;
+}
+
+const CODE_BY_STATUS: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+
+function ownCode(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : undefined;
 }
 
 /** The HTTP meaning of the domain's errors: Gong answering nobody is 502, or 503 with Retry-After when waiting will help. */

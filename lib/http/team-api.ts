@@ -7,6 +7,8 @@ import { intParam } from '#lib/http/responses.ts';
 import { type BrokenUser, groupByCause, type Problem } from '#lib/problems/group-by-cause.ts';
 
 type Params = Record<string, string | undefined> | undefined;
+/** All the team reads need of the history store. */
+type StatusListing = Pick<HistoryStore, 'listByStatus'>;
 
 const gzipAsync = promisify(gzip);
 const STATUSES: readonly UserStatus[] = ['OK', 'INVALID', 'NOT_IN_GONG'];
@@ -57,7 +59,7 @@ export function statusParam(query: Params): UserStatus {
 }
 
 /** Every latest result with this status, page by page, in the status index's order (longest first). */
-export async function* everyUser(store: HistoryStore, status: UserStatus): AsyncGenerator<LatestResult[]> {
+export async function* everyUser(store: StatusListing, status: UserStatus): AsyncGenerator<LatestResult[]> {
   let cursor: string | undefined;
   do {
     const page = await store.listByStatus(
@@ -74,7 +76,7 @@ export async function* everyUser(store: HistoryStore, status: UserStatus): Async
  * the daily counts the sweep stored, and every user of a status as CSV. Admin-only; the door checks.
  */
 export function createTeamApi(options: {
-  store: HistoryStore;
+  store: StatusListing;
   /** The sweep's daily snapshots of the last `days` days, oldest first. */
   listDailyStats?: (days: number) => Promise<DailyCounts[]>;
   now?: () => Date;

@@ -27,8 +27,10 @@ export interface CliCore {
 export async function openCliCore(): Promise<CliCore> {
   loadEnvFile();
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  // Powertools logs JSON to stdout: it would break the table and --json. The report says what failed.
+  // Powertools logs JSON and EMF metric lines to stdout: either would break the table and --json.
+  // The report says what failed.
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
   let where: string;
   let services: LocalServices | undefined;

@@ -28,6 +28,14 @@ export function printBanner(options: {
   log();
   log(`  HTTP API        ${urls.http}  (serverless-offline, every route of serverless.yml)`);
   for (const route of routes) log(`                    ${route}`);
+  if (services.issuer) {
+    log(
+      `  Sign-in         ${services.issuer.url}  (local OpenID Connect issuer; /v1/* needs its bearer token)`,
+    );
+    log(
+      `                    admins: ${services.issuer.admins.join(', ')} (LOCAL_ADMINS); anyone else is a member; any password`,
+    );
+  }
   log(`  Lambda invoke   ${urls.lambda}  (AWS_ENDPOINT_URL_LAMBDA of the functions)`);
   log(
     `  DynamoDB        ${urls.dynamodb}  (dynalite, table ${state.table}, data in ${shortPath(dataDir)}/dynamodb)`,
@@ -76,11 +84,12 @@ export function printBanner(options: {
     log('    any other @example.com is valid; local part broken… is not connected, unknown… is unknown');
   }
   log();
-  log('  Try:');
+  log('  Try (a token lasts an hour; --admin for every route, else only your own email):');
+  log('    TOKEN=$(npm run -s token -- --email admin@example.com --admin)');
   log(
-    `    curl -s ${urls.http}/v1/checks -H 'content-type: application/json' -d '{"emails":["ada@example.com","grace@example.com"]}'`,
+    `    curl -s ${urls.http}/v1/checks -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emails":["ada@example.com","grace@example.com"]}'`,
   );
-  log(`    curl -s ${urls.http}/v1/users/grace@example.com/history`);
+  log(`    curl -s ${urls.http}/v1/users/grace@example.com/history -H "authorization: Bearer $TOKEN"`);
   log('    npm run check -- ada@example.com grace@example.com nobody@example.com');
   log();
   log('  Ctrl-C stops everything.');
@@ -98,7 +107,8 @@ function httpRoutes(): string[] {
     for (const fn of Object.values(config.functions ?? {})) {
       for (const event of fn.events ?? []) {
         const route = event.httpApi;
-        if (typeof route === 'string') routes.push(route);
+        if (route === '*') routes.push('* (any other path or method: the api function, our JSON 404)');
+        else if (typeof route === 'string') routes.push(route);
         else if (route?.path) routes.push(`${(route.method ?? 'ANY').toUpperCase()} ${route.path}`);
       }
     }

@@ -34,6 +34,9 @@ export function startOffline(env: NodeJS.ProcessEnv, lifecycle: Lifecycle): Offl
       '127.0.0.1',
       // Hands our environment (endpoints, sandbox credentials, .env) to the functions.
       '--localEnvironment',
+      // serverless-offline's JWT authorizer only decodes tokens (and, without --ignoreJWTSignature,
+      // fails to start): api verifies signature, issuer, audience and expiry itself (AUTH_VERIFY=local).
+      '--noAuth',
     ],
     // Its own process group, so stopping it stops anything it starts too.
     { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -76,8 +79,18 @@ export function startOffline(env: NodeJS.ProcessEnv, lifecycle: Lifecycle): Offl
   };
 }
 
-/** Ready when the API answers a real route: osls loaded, the function bundle loads, the table answers. */
-export async function waitUntilReady(offline: Offline, port: number, lifecycle: Lifecycle): Promise<void> {
+/**
+ * Ready when the API answers a real route: osls loaded, the function bundle loads, the table
+ * answers and, with `token` (an admin's, from the local issuer), api verified it against the
+ * issuer's keys. Without one, api's own JSON 401 (README "Who may call") is ready enough;
+ * serverless-offline's errors have another shape and mean not ready yet.
+ */
+export async function waitUntilReady(
+  offline: Offline,
+  port: number,
+  lifecycle: Lifecycle,
+  token?: string,
+): Promise<void> {
   const until = Date.now() + READY_TIMEOUT_MS;
   const url = `http://127.0.0.1:${port}/v1/users?status=OK&limit=1`;
   let last = 'no answer';
@@ -92,9 +105,12 @@ export async function waitUntilReady(offline: Offline, port: number, lifecycle: 
     try {
       // Ctrl-C during startup must not wait out a probe that serverless-offline is slow to answer.
       const signal = AbortSignal.any([lifecycle.signal, AbortSignal.timeout(10_000)]);
-      const response = await fetch(url, { signal });
+      const response = await fetch(url, {
+        signal,
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      });
       const body = await response.text();
-      if (response.ok) return;
+      if (token ? response.ok : response.status === 401 && isOurError(body)) return;
       last = `${response.status} ${body.slice(0, 300)}`;
     } catch (error: unknown) {
       last = error instanceof Error ? error.message : String(error);
@@ -104,4 +120,14 @@ export async function waitUntilReady(offline: Offline, port: number, lifecycle: 
   throw new StartError(
     `The API on port ${port} was not ready within ${READY_TIMEOUT_MS / 1000} s (last answer: ${last}).\n${offline.output().trim()}`,
   );
+}
+
+/** api's error shape: `{"error": {"code", "message"}, "requestId"}` (README "Who may call"). */
+function isOurError(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown }; requestId?: unknown };
+    return parsed.error?.code === 'UNAUTHORIZED' && typeof parsed.requestId === 'string';
+  } catch {
+    return false;
+  }
 }

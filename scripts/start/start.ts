@@ -4,6 +4,7 @@ import {
   isAlive,
   LOCAL_TABLE,
   loadEnvFile,
+  localAdmins,
   localEnvironment,
   localSettings,
   PORTS,
@@ -36,7 +37,7 @@ async function startAll(lifecycle: Lifecycle): Promise<void> {
     );
   }
   const leftovers = (await readState(settings.dataDir))?.processes.filter((p) => isAlive(p.pid)) ?? [];
-  const needed: PortName[] = ['http', 'lambda', 'dynamodb'];
+  const needed: PortName[] = ['http', 'lambda', 'dynamodb', 'issuer'];
   if (gong === 'sandbox') needed.push('gongSandbox');
   if (slack === 'stand-in') needed.push('slackApi');
   for (const name of needed) {
@@ -60,6 +61,14 @@ async function startAll(lifecycle: Lifecycle): Promise<void> {
       settings,
       gong,
       slack: slack === 'stand-in',
+      // The page the API serves at / logs in through this issuer and comes back there.
+      issuer: {
+        admins: localAdmins(process.env),
+        redirectUris: [
+          `http://localhost:${settings.ports.http}/`,
+          `http://127.0.0.1:${settings.ports.http}/`,
+        ],
+      },
       ...(process.env.GONG_BASE_URL ? { gongBaseUrl: process.env.GONG_BASE_URL } : {}),
     });
     lifecycle.started('local services', () => services.stop(), { pid: services.dynamo.pid, group: false });
@@ -70,6 +79,7 @@ async function startAll(lifecycle: Lifecycle): Promise<void> {
       dynamodb: services.urls.dynamodb,
       gong: services.urls.gong,
       ...(services.urls.slackApi ? { slackApi: services.urls.slackApi } : {}),
+      ...(services.urls.issuer ? { issuer: services.urls.issuer } : {}),
     };
     const offline = startOffline(
       {
@@ -79,6 +89,7 @@ async function startAll(lifecycle: Lifecycle): Promise<void> {
           lambda: urls.lambda,
           ...(services.sandbox ? { gong: services.sandbox.url } : {}),
           ...(services.slack ? { slackApi: services.slack.url } : {}),
+          ...(services.issuer ? { issuer: services.issuer } : {}),
         }),
         PORT: String(settings.ports.http),
         LAMBDA_PORT: String(settings.ports.lambda),
@@ -93,7 +104,8 @@ async function startAll(lifecycle: Lifecycle): Promise<void> {
   if (served.status === 'rejected') throw served.reason;
   lifecycle.signal.throwIfAborted();
   const { services, urls, offline } = served.value;
-  await waitUntilReady(offline, settings.ports.http, lifecycle);
+  const probeToken = await services.issuer?.mint({ email: 'npm-start-probe@example.com', admin: true });
+  await waitUntilReady(offline, settings.ports.http, lifecycle, probeToken);
 
   const state: StackState = {
     pid: process.pid,

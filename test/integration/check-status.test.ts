@@ -57,6 +57,27 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
     expect(stack.gong.stats.calls).toBe(0);
   });
 
+  it('refuses more than 10,000 entries as sent, duplicates included, before calling Gong', async () => {
+    const copies = checkStatus({ emails: Array(10_001).fill('ada@example.com') });
+    await expect(copies).rejects.toMatchObject({ name: 'ValidationError', code: 'EMAILS_TOO_MANY' });
+    await expect(copies).rejects.toThrow(/10001 entries; at most 10000/);
+    expect(stack.gong.stats.calls).toBe(0);
+  });
+
+  it('says which secret could not be read, and why, without the role ARN or account id Secrets Manager named', async () => {
+    const role = 'arn:aws:sts::123456789012:assumed-role/gong-status-dev-api/gong-status-dev-api';
+    stack.secrets.denyAccess(GONG_SECRET_ID, role);
+    try {
+      const report = await checkStatus({ emails: ['ada@example.com'] });
+      expect(report.failures[0]).toMatchObject({ code: 'GONG_CREDENTIALS' });
+      expect(report.failures[0]?.message).toMatch(/could not read secret gong-status\/gong: access denied/i);
+      expect(JSON.stringify(report)).not.toMatch(/arn:|123456789012|AccessDeniedException/);
+      expect(stack.gong.stats.calls).toBe(0);
+    } finally {
+      stack.secrets.denyAccess(GONG_SECRET_ID, undefined);
+    }
+  });
+
   it('marks previousValid and changed against the last stored result', async () => {
     const email = `flip-${Date.now()}@example.com`;
     const first = await checkStatus({ emails: [email] });

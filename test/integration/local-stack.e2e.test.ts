@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
 import { LOCAL_SLACK_SIGNING_SECRET, readState, type StackState, stateFile } from '#local/stack.ts';
@@ -129,8 +130,15 @@ async function expectAllStopped(pids: number[]): Promise<void> {
   expect(stillRunning(pids)).toEqual([]);
 }
 
-async function getJson(url: string) {
-  const response = await fetch(url);
+/** A bearer token from the running npm start's issuer, through `npm run token` as a user gets one. */
+async function tokenFor(env: NodeJS.ProcessEnv, email: string, admin = false): Promise<string> {
+  const args = ['--import', 'tsx', 'scripts/cli/token.ts', '--email', email, ...(admin ? ['--admin'] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, env });
+  return stdout.trim();
+}
+
+async function getJson(url: string, token?: string) {
+  const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -184,13 +192,14 @@ describe('npm start (the whole product on one machine)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'gong-status-e2e-'));
-    const [http, lambda, dynamodb, gong, slack] = await quietPorts(5);
+    const [http, lambda, dynamodb, gong, slack, issuer] = await quietPorts(6);
     env = cleanEnv({
       PORT: String(http),
       LAMBDA_PORT: String(lambda),
       DYNAMODB_PORT: String(dynamodb),
       GONG_SANDBOX_PORT: String(gong),
       SLACK_API_PORT: String(slack),
+      ISSUER_PORT: String(issuer),
       LOCAL_DATA_DIR: dataDir,
     });
     api = `http://127.0.0.1:${http}`;
@@ -234,9 +243,23 @@ describe('npm start (the whole product on one machine)', () => {
     expect(pids.length).toBeGreaterThanOrEqual(state.processes.length + 1);
     for (const pid of pids) seen.add(pid);
 
+    // Nobody gets in without a token from the local issuer (README "Who may call").
+    expect(state.urls.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.output()).toContain('npm run -s token -- --email');
+    const anonymous = await getJson(`${api}/v1/users/grace@example.com/history`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    const admin = await tokenFor(env, 'admin@example.com', true);
+    const member = await tokenFor(env, 'ada@example.com');
+    const forbidden = await getJson(`${api}/v1/users?status=OK`, member);
+    expect(forbidden.status).toBe(403);
+    expect((await getJson(`${api}/v1/users/ada@example.com`, member)).status).toBe(404);
+    const unknown = await getJson(`${api}/no/such/route`);
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+
     const check = await fetch(`${api}/v1/checks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: JSON.stringify({ emails: ['ada@example.com', 'grace@example.com', 'nobody@example.com'] }),
     });
     expect(check.status).toBe(200);
@@ -247,7 +270,7 @@ describe('npm start (the whole product on one machine)', () => {
       notFound: 1,
       failed: 0,
     });
-    const history = await getJson(`${api}/v1/users/grace@example.com/history`);
+    const history = await getJson(`${api}/v1/users/grace@example.com/history`, admin);
     expect(history.status).toBe(200);
     expect(history.body.items).toEqual([expect.objectContaining({ status: 'INVALID', source: 'api' })]);
 
@@ -296,16 +319,19 @@ describe('npm start (the whole product on one machine)', () => {
       ...new Set([...again.processes.map((p) => p.pid), ...descendantsOf(second.child.pid ?? -1)]),
     ];
     for (const pid of secondPids) seen.add(pid);
-    const kept = await getJson(`${api}/v1/users/grace@example.com/history`);
+    // A restart makes new keys: the first run's tokens are refused, fresh ones work.
+    expect((await getJson(`${api}/v1/users/grace@example.com/history`, admin)).status).toBe(401);
+    const freshAdmin = await tokenFor(env, 'admin@example.com', true);
+    const kept = await getJson(`${api}/v1/users/grace@example.com/history`, freshAdmin);
     expect((kept.body.items as { source: string }[]).map((item) => item.source)).toEqual(['cli', 'api']);
-    const linus = await getJson(`${api}/v1/users/linus@example.com`);
+    const linus = await getJson(`${api}/v1/users/linus@example.com`, freshAdmin);
     expect(linus.body).toMatchObject({ status: 'INVALID', source: 'slack' });
 
     // SIGTERM to the pid it reports (a process manager's stop).
     process.kill(again.pid, 'SIGTERM');
     expect(await second.exited).toBe(0);
     await expectAllStopped(secondPids);
-  }, 90_000);
+  }, 180_000);
 
   it('refuses a busy port with one line naming the port and the variable that moves it', async () => {
     const busy = createServer();

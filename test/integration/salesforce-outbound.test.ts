@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { XMLParser } from 'fast-xml-parser';
@@ -18,12 +19,21 @@ const withNotifications = (count: number) => {
   const one = FIXTURE.match(/<Notification>[\s\S]*?<\/Notification>/)?.[0] ?? '';
   return FIXTURE.replace(/<Notification>[\s\S]*<\/Notification>/, one.repeat(count));
 };
+/** The fixture as a new outbound message: fresh notification ids, as Salesforce gives each new notification. */
+const newMessage = (body = FIXTURE) =>
+  body.replace(
+    /<Id>04l[0-9A-Za-z]{15}<\/Id>/g,
+    () => `<Id>04l${randomBytes(8).toString('hex').slice(0, 15)}</Id>`,
+  );
 const outboundMessage = (body: string, query: Record<string, string> = { token: TOKEN }) =>
   httpEvent('POST', '/webhooks/salesforce/outbound-message', {
     body,
     query,
     headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
   });
+
+const ackOf = (response: HttpResult) =>
+  xml.parse(response.body)['soapenv:Envelope']?.['soapenv:Body']?.notificationsResponse?.Ack;
 
 describe('salesforceOutbound (built bundle, loopback Gong, Secrets Manager and DynamoDB)', () => {
   let stack: TestStack;
@@ -56,7 +66,7 @@ describe('salesforceOutbound (built bundle, loopback Gong, Secrets Manager and D
   });
 
   it('checks both users of a two-notification message and answers the SOAP Ack', async () => {
-    const response = await handler(outboundMessage(FIXTURE));
+    const response = await handler(outboundMessage(newMessage()));
 
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['content-type']).toMatch(/^text\/xml/);
@@ -134,11 +144,67 @@ describe('salesforceOutbound (built bundle, loopback Gong, Secrets Manager and D
   it('answers a SOAP fault without an Ack when Gong fails, so Salesforce retries', async () => {
     stack.gong.injectFault({ kind: 'status', status: 403 });
 
-    const response = await handler(outboundMessage(FIXTURE));
+    const response = await handler(outboundMessage(newMessage()));
 
     expect(response.statusCode).toBe(502);
     expect(response.body).toContain('soapenv:Server');
     expect(response.body).not.toContain('<Ack>');
+  });
+
+  it('acks a resent message without a second Gong check', async () => {
+    const message = outboundMessage(newMessage());
+    expect((await handler(message)).statusCode).toBe(200);
+    expect(stack.gong.stats.calls).toBe(1);
+
+    const resent = await handler(message);
+
+    expect(resent.statusCode).toBe(200);
+    expect(ackOf(resent)).toBe('true');
+    expect(stack.gong.stats.calls).toBe(1);
+  });
+
+  it('acks concurrent deliveries of one message to two containers with one check per user', async () => {
+    const other = loadHandler('salesforceOutbound', {
+      ...stack.env,
+      SALESFORCE_ORG_ID: ORG_ID.slice(0, 15),
+      SALESFORCE_SECRET_ID: SECRET_ID,
+    }) as HttpHandler;
+    // Gong slow enough that every delivery arrives while the first is still checking.
+    stack.gong.injectFault({ kind: 'slow', ms: 600 });
+    const message = outboundMessage(newMessage());
+
+    const responses = await Promise.all([handler(message), other(message), handler(message)]);
+
+    expect(responses.map((r) => [r.statusCode, ackOf(r)])).toEqual([
+      [200, 'true'],
+      [200, 'true'],
+      [200, 'true'],
+    ]);
+    expect(stack.gong.stats.emailsPerCall.reduce((sum, n) => sum + n, 0)).toBe(2);
+  });
+
+  it('checks again a message whose delivery failed, and only the notifications not checked before', async () => {
+    const both = newMessage();
+    const last = both.lastIndexOf('<Notification>');
+    const firstOnly = both.slice(0, last) + both.slice(both.indexOf('</Notification>', last) + 15);
+    expect((await handler(outboundMessage(firstOnly))).statusCode).toBe(200);
+    stack.gong.injectFault({ kind: 'status', status: 403 });
+    expect((await handler(outboundMessage(both))).statusCode).toBe(502);
+    stack.gong.resetStats();
+
+    const resent = await handler(outboundMessage(both));
+
+    expect(resent.statusCode).toBe(200);
+    expect(stack.gong.stats.emailsPerCall).toEqual([1]);
+    const records = await stack.db.send(
+      new QueryCommand({
+        TableName: stack.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'idempotency#salesforceOutbound' },
+      }),
+    );
+    expect(records.Items?.every((item) => typeof item.expiresAt === 'number')).toBe(true);
+    expect(records.Items?.filter((item) => item.status === 'COMPLETED').length).toBeGreaterThanOrEqual(2);
   });
 
   it('fails the cold start naming SALESFORCE_ORG_ID when it is missing', () => {

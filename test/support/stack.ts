@@ -118,7 +118,7 @@ export function loadHandler<E = unknown, R = unknown>(
   const path = resolve('dist', `${name}.js`);
   delete require.cache[path];
   for (const key of Object.keys(process.env)) {
-    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|PAGE_|AWS_ENDPOINT_URL)/.test(key))
+    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AUTH_|PAGE_|AWS_ENDPOINT_URL)/.test(key))
       delete process.env[key];
   }
   Object.assign(process.env, env);
@@ -150,11 +150,22 @@ export function lambdaContext(
   };
 }
 
-/** An API Gateway HTTP API (payload v2) event for the api function. */
+/**
+ * An API Gateway HTTP API (payload v2) event for the api function. `token` goes in the
+ * Authorization header; `claims` are what API Gateway's JWT authorizer passes once it verified a
+ * token (every value a string, as API Gateway renders them); without them the event is one of a
+ * route without an authorizer.
+ */
 export function httpEvent(
   method: string,
   path: string,
-  options: { body?: string; query?: Record<string, string>; headers?: Record<string, string> } = {},
+  options: {
+    body?: string;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    token?: string;
+    claims?: Record<string, string>;
+  } = {},
 ) {
   const rawQueryString = new URLSearchParams(options.query ?? {}).toString();
   return {
@@ -162,7 +173,11 @@ export function httpEvent(
     routeKey: '$default',
     rawPath: path,
     rawQueryString,
-    headers: { 'content-type': 'application/json', ...options.headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
     ...(options.query ? { queryStringParameters: options.query } : {}),
     requestContext: {
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
@@ -170,6 +185,13 @@ export function httpEvent(
       routeKey: '$default',
       stage: '$default',
       timeEpoch: Date.now(),
+      ...(options.claims
+        ? {
+            authorizer: {
+              jwt: { claims: options.claims, scopes: options.claims.scope?.split(' ') ?? null },
+            },
+          }
+        : {}),
     },
     ...(options.body === undefined ? {} : { body: options.body }),
     isBase64Encoded: false,

@@ -18,7 +18,7 @@ describe('localSettings', () => {
   it('returns the default ports and .data under the working directory when nothing is set', () => {
     expect(localSettings({}, '/repo')).toEqual({
       dataDir: '/repo/.data',
-      ports: { http: 3000, lambda: 3002, dynamodb: 8000, gongSandbox: 3010, slackApi: 3011 },
+      ports: { http: 3000, lambda: 3002, dynamodb: 8000, gongSandbox: 3010, slackApi: 3011, issuer: 3020 },
     });
   });
   it('returns the ports and data dir the variables give', () => {
