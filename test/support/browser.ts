@@ -58,7 +58,8 @@ export async function openPage(browser: TestBrowser): Promise<WatchedPage> {
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    // A failed resource's message names no URL; its location does (a favicon is no page request).
+    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => errors.push(`${error.name}: ${error.message}`));
   const failedRequests: string[] = [];
