@@ -28,7 +28,13 @@ export function drawTrend(target: HTMLElement, days: readonly DailyCounts[], wid
     width,
     height: 280,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-    scales: { x: { time: true }, share: { range: [0, 100] }, count: {} },
+    scales: {
+      // At least the 90 days the trend covers, ending on the last sweep: a few points (a new
+      // deployment) stay in their place on the time axis instead of being stretched across it.
+      x: { time: true, range: (_u, min, max) => [Math.min(min, max - 89 * 86_400), max] },
+      share: { range: [0, 100] },
+      count: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] },
+    },
     axes: [
       {},
       { scale: 'share', label: 'Share recordable (%)', values: (_u, ticks) => ticks.map((t) => `${t}%`) },

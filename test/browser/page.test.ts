@@ -89,7 +89,7 @@ describe('team-health page', () => {
         .filter((call) => call.path.startsWith('/v1/'))
         .every((c) => c.authorization === 'Bearer admin-token'),
     ).toBe(true);
-    await screenshot(page, 'docs/team-health.png');
+    await screenshot(page, join(shots, 'admin.png'));
     expect(errors).toEqual([]);
     await page.close();
   });
