@@ -1,16 +1,24 @@
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { deadlineOf } from '#lib/deadline.ts';
 import { logger } from '#lib/logger.ts';
+import { createCheckMetrics, createMetrics } from '#lib/metrics.ts';
 import type { SweepAnswer } from '#lib/sweep/sweep.ts';
 import { wireSweep } from './wiring/sweep.ts';
 
-const sweep = wireSweep();
+const metrics = createMetrics({ logger });
+const sweep = wireSweep(undefined, { metrics: createCheckMetrics(metrics) });
 
 /**
- * EventBridge schedule (the event is ignored; `{}` works too), or `{sweepId}` from a sweep that
- * handed the rest of its work to this fresh invocation.
+ * EventBridge schedule (the event is ignored; `{}` works too), or `{sweepId, token}` from a sweep
+ * that handed the rest of its work to this fresh invocation.
  */
-export async function handler(event: unknown, context: Context): Promise<SweepAnswer> {
-  logger.addContext(context);
-  return sweep(event, { requestId: context.awsRequestId, deadline: deadlineOf(context) });
-}
+// The sweep keeps its own deadline (it hands off before it): middy must not abort it early.
+export const handler = middy<unknown, SweepAnswer, Error, Context>({ timeoutEarlyInMillis: 0 })
+  // Publishes the sweep's metrics (UsersBroken, BrokenShare, ChangesPosted…) when each invocation ends.
+  .use(logMetrics(metrics))
+  .handler(async (event, context) => {
+    logger.addContext(context);
+    return sweep(event, { requestId: context.awsRequestId, deadline: deadlineOf(context) });
+  });

@@ -11,6 +11,7 @@ import {
   parseEmails,
   parseJson,
 } from './gong-sandbox/requests.ts';
+import { createAnswerScripts, type ScriptedAnswer } from './gong-sandbox/scripts.ts';
 import { createTokenBucket } from './gong-sandbox/token-bucket.ts';
 import {
   decodeOffset,
@@ -23,6 +24,7 @@ import {
 
 export type { SandboxFault } from './gong-sandbox/faults.ts';
 export { MAX_EMAILS_PER_CALL } from './gong-sandbox/requests.ts';
+export type { ScriptedAnswer } from './gong-sandbox/scripts.ts';
 export { EXAMPLE_USERS, type SandboxUser } from './gong-sandbox/users.ts';
 
 /** How to start the sandbox; every field has a default. */
@@ -59,6 +61,8 @@ export interface GongSandbox {
   resetStats(): void;
   setUser(user: SandboxUser): void;
   injectFault(fault: SandboxFault, times?: number): void;
+  /** The next answers for one user, one per status call naming them, each after its delay. */
+  scriptUser(email: string, answers: ScriptedAnswer[]): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   const takeToken = createTokenBucket(rps, burst);
+  const scripts = createAnswerScripts();
 
   const sleep = (ms: number): Promise<void> =>
     ms <= 0
@@ -187,13 +192,16 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     );
     const seen = new Set<string>();
     const answered: SandboxUser[] = [];
+    const scripted = scripts.take(parsed);
     for (const email of parsed) {
       const key = email.toLowerCase();
       if (seen.has(key) || omitted.has(key)) continue;
       seen.add(key);
       const { email: _known, active: _active, ...status } = users.get(key) ?? { email, ...userByRule(key) };
-      answered.push({ email, ...status });
+      const { active: _scriptedActive, ...script } = scripted.answers.get(key) ?? {};
+      answered.push({ email, ...(scripted.answers.has(key) ? script : status) } as SandboxUser);
     }
+    await sleep(scripted.delayMs);
     stats.emailsPerCall.push(parsed.length);
     return answer(res, 200, { users: shuffle(answered) });
   };
@@ -287,6 +295,9 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     },
     setUser(user) {
       users.set(user.email.toLowerCase(), { ...user });
+    },
+    scriptUser(email, answers) {
+      scripts.set(email, answers);
     },
     injectFault(fault, times = 1) {
       if (!isPositiveInteger(times)) throw new RangeError(`times must be a positive integer (got ${times})`);

@@ -8,6 +8,8 @@ export interface SlackUserProfile {
   name?: string;
   realName?: string;
   isBot?: boolean;
+  /** A workspace admin (users.info's is_admin). */
+  isAdmin?: boolean;
 }
 
 /** One Web API call as it arrived: the method and its arguments (form fields, or JSON). */
@@ -40,11 +42,19 @@ export interface SlackApiStandIn {
   url: string;
   calls: SlackApiCall[];
   responses: SlackResponsePost[];
+  /** The Home tab last published (views.publish) per user id. */
+  homeViews: Map<string, { type: string; blocks: unknown[] }>;
   setUser(id: string, profile: SlackUserProfile): void;
-  /** The next call to `method` answers `{ok: false, error}` (or HTTP 429 with Retry-After when error is `ratelimited`). */
+  /**
+   * The next call to `method` answers `{ok: false, error}` (or HTTP 429 with Retry-After when error is
+   * `ratelimited`); method `response_url` makes the next response_url post answer HTTP 400 `error`.
+   */
   failNext(method: string, error: string, times?: number): void;
-  /** A fresh response_url that records what is posted to it; like Slack's, it takes 5 posts. */
-  responseUrl(id?: string): string;
+  /**
+   * A fresh response_url that records what is posted to it; like Slack's, it takes 5 posts. Slack's
+   * own live under /commands/ (a command's) and /actions/ (a click's); /responses/ is the stand-in's.
+   */
+  responseUrl(id?: string, kind?: 'responses' | 'commands' | 'actions'): string;
   /** Resolves once `count` posts in total have reached response URLs (rejects after `timeoutMs`). */
   waitForResponses(count: number, timeoutMs?: number): Promise<SlackResponsePost[]>;
   close(): Promise<void>;
@@ -54,7 +64,7 @@ export const DEFAULT_BOT_TOKEN = 'xoxb-local-bot-token';
 
 /** Members the stand-in knows from the start; their emails match the Gong sandbox's example users. */
 export const EXAMPLE_SLACK_USERS: Record<string, SlackUserProfile> = {
-  U0ADA: { email: 'ada@example.com', name: 'ada', realName: 'Ada Lovelace' },
+  U0ADA: { email: 'ada@example.com', name: 'ada', realName: 'Ada Lovelace', isAdmin: true },
   U0GRACE: { email: 'grace@example.com', name: 'grace', realName: 'Grace Hopper' },
   U0NOBODY: { email: 'nobody@example.com', name: 'nobody', realName: 'No Body' },
   U0BOT: { name: 'deploybot', realName: 'Deploy Bot', isBot: true },
@@ -64,12 +74,13 @@ export const EXAMPLE_SLACK_USERS: Record<string, SlackUserProfile> = {
 const RESPONSE_URL_USES = 5;
 const TEAM_ID = 'T0LOCAL';
 
-/** Starts a loopback Slack: users.info, users.lookupByEmail, chat.postMessage, auth.test, and response_url collectors. */
+/** Starts a loopback Slack: users.info, users.lookupByEmail, chat.postMessage, views.publish, auth.test, and response_url collectors. */
 export async function startSlackApi(options: SlackApiOptions = {}): Promise<SlackApiStandIn> {
   const botToken = options.botToken ?? DEFAULT_BOT_TOKEN;
   const users = new Map(Object.entries({ ...EXAMPLE_SLACK_USERS, ...options.users }));
   const calls: SlackApiCall[] = [];
   const responses: SlackResponsePost[] = [];
+  const homeViews = new Map<string, { type: string; blocks: unknown[] }>();
   const uses = new Map<string, number>();
   const failures: { method: string; error: string; remaining: number }[] = [];
   const waiters = new Set<() => void>();
@@ -115,12 +126,29 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         const channel = typeof body.channel === 'string' ? body.channel : '';
         if (!channel) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
         if (!body.text && !body.blocks) return sendJson(res, 200, { ok: false, error: 'no_text' });
+        if (body.blocks !== undefined && !withinLimits(body.blocks, 50))
+          return sendJson(res, 200, { ok: false, error: 'invalid_blocks' });
         const ts = `${Math.floor(Date.now() / 1000)}.${String(calls.length).padStart(6, '0')}`;
         return sendJson(res, 200, {
           ok: true,
           channel,
           ts,
           message: { text: body.text, blocks: body.blocks, ts },
+        });
+      }
+      case 'views.publish': {
+        const userId = typeof body.user_id === 'string' ? body.user_id : '';
+        const view = body.view as { type?: unknown; blocks?: unknown } | undefined;
+        if (!users.has(userId)) return sendJson(res, 200, { ok: false, error: 'invalid_arguments' });
+        if (view?.type !== 'home' || !Array.isArray(view.blocks))
+          return sendJson(res, 200, { ok: false, error: 'invalid_arguments' });
+        // A Home tab holds up to 100 blocks (a message 50).
+        if (!withinLimits(view.blocks, 100))
+          return sendJson(res, 200, { ok: false, error: 'invalid_blocks' });
+        homeViews.set(userId, { type: 'home', blocks: view.blocks });
+        return sendJson(res, 200, {
+          ok: true,
+          view: { id: `V${userId}`, type: 'home', blocks: view.blocks },
         });
       }
       default:
@@ -134,6 +162,10 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
     if (used > RESPONSE_URL_USES) return sendText(res, 404, 'used_url');
     const body = parseBody(raw, 'application/json');
     if (Object.keys(body).length === 0) return sendText(res, 400, 'invalid_payload');
+    const failure = takeFailure('response_url');
+    if (failure) return sendText(res, 400, failure);
+    if (body.blocks !== undefined && !withinLimits(body.blocks, 50))
+      return sendText(res, 400, 'invalid_blocks');
     responses.push({ id, body });
     for (const wake of waiters) wake();
     sendText(res, 200, 'ok');
@@ -145,7 +177,7 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
         const path = new URL(req.url ?? '/', 'http://slack').pathname;
         const api = /^\/api\/([a-zA-Z.]+)$/.exec(path);
         if (api?.[1] && req.method === 'POST') return handleApi(req, res, api[1], raw);
-        const response = /^\/responses\/([\w-]+)$/.exec(path);
+        const response = /^\/(?:responses|commands|actions)\/([\w-]+)$/.exec(path);
         if (response?.[1] && req.method === 'POST') return handleResponse(res, response[1], raw);
         // What was posted to a response_url, for whoever sent the command from outside this process
         // (`npm start` users with curl, the e2e test): [] until the worker has answered.
@@ -155,6 +187,10 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
             posts: responses.filter((post) => post.id === id).map((post) => post.body),
           });
         }
+        // The Home tab last published for a user, for trying App Home with curl: {view: null} until then.
+        const home = /^\/home\/([A-Z0-9]+)$/.exec(path);
+        if (home?.[1] && req.method === 'GET')
+          return sendJson(res, 200, { view: homeViews.get(home[1]) ?? null });
         sendText(res, 404, 'not_found');
       })
       .catch(() => sendText(res, 500, 'internal_error'));
@@ -166,14 +202,15 @@ export async function startSlackApi(options: SlackApiOptions = {}): Promise<Slac
     url: `${base}/api/`,
     calls,
     responses,
+    homeViews,
     setUser(id, profile) {
       users.set(id, { ...profile });
     },
     failNext(method, error, times = 1) {
       failures.push({ method, error, remaining: times });
     },
-    responseUrl(id) {
-      return `${base}/responses/${id ?? `r${++nextResponseId}-${Date.now().toString(36)}`}`;
+    responseUrl(id, kind = 'responses') {
+      return `${base}/${kind}/${id ?? `r${++nextResponseId}-${Date.now().toString(36)}`}`;
     },
     waitForResponses(count, timeoutMs = 10_000) {
       return new Promise((done, failed) => {
@@ -211,12 +248,22 @@ function toSlackUser(id: string, user: SlackUserProfile) {
     real_name: user.realName ?? name,
     deleted: false,
     is_bot: user.isBot === true,
+    is_admin: user.isAdmin === true,
     profile: {
       real_name: user.realName ?? name,
       display_name: name,
       ...(user.email ? { email: user.email } : {}),
     },
   };
+}
+
+/** The few Block Kit limits Slack refuses a message for most often (`invalid_blocks`): block count and text length. */
+function withinLimits(blocks: unknown, maxBlocks: number): boolean {
+  if (!Array.isArray(blocks) || blocks.length > maxBlocks) return false;
+  return blocks.every((block: { type?: unknown; text?: { text?: unknown } }) => {
+    const text = block?.text?.text;
+    return typeof block?.type === 'string' && (typeof text !== 'string' || text.length <= 3000);
+  });
 }
 
 /** Form fields (objects arrive JSON-encoded, as @slack/web-api sends them) or a JSON body. */
@@ -267,9 +314,10 @@ async function main(): Promise<void> {
   });
   console.log(`Slack stand-in listening: SLACK_API_URL=${slack.url} SLACK_BOT_TOKEN=${DEFAULT_BOT_TOKEN}`);
   console.log(`  response URLs: ${slack.responseUrl('example')} (posts are printed here)`);
+  console.log(`  Home tabs: GET ${slack.url.replace(/\/api\/$/, '')}/home/<user id> (views.publish)`);
   console.log(
     `  users: ${Object.entries(EXAMPLE_SLACK_USERS)
-      .map(([id, user]) => `${id} ${user.email ?? '(no email)'}`)
+      .map(([id, user]) => `${id} ${user.email ?? '(no email)'}${user.isAdmin ? ' (admin)' : ''}`)
       .join(', ')}`,
   );
   let printed = 0;

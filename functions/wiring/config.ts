@@ -125,8 +125,16 @@ function readGongCredentials(env: Env): GongCredentialSetting {
 
 /** Slack's own Web API base; SLACK_API_URL overrides it (tests and local runs point it at loopback). */
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
-/** Where Slack's response_urls live (commercial and GovSlack). */
-const SLACK_RESPONSE_ORIGINS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
+/**
+ * Where Slack's response_urls live (commercial and GovSlack): a command's under /commands/, a click's
+ * under /actions/. The same hosts serve incoming webhooks (/services/…), which the worker must never post to.
+ */
+const SLACK_RESPONSE_URLS = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'].flatMap((origin) => [
+  `${origin}/commands/`,
+  `${origin}/actions/`,
+]);
+/** A local stand-in's response URLs (local/slack-api.ts): Slack's two paths and its own /responses/. */
+const STAND_IN_RESPONSE_PATHS = ['/commands/', '/actions/', '/responses/'];
 
 /** Where the Slack credentials come from, and where the Web API lives. */
 export interface SlackConfig {
@@ -134,8 +142,11 @@ export interface SlackConfig {
   credentials: SlackCredentialSetting;
   /** SLACK_API_URL, ending in a slash. */
   apiUrl: string;
-  /** The only origins the worker posts a response_url answer to: Slack's, and SLACK_API_URL's (a local stand-in). */
-  responseOrigins: string[];
+  /**
+   * The only URL prefixes the worker posts a response_url answer to: Slack's commands and actions, and
+   * when SLACK_API_URL points elsewhere (a local stand-in), that origin's response paths.
+   */
+  responseUrls: string[];
 }
 
 /** Which Slack credentials the environment names: a secret id, then signing secret and bot token together. */
@@ -163,7 +174,41 @@ export function readSlackConfig(env: Env = process.env): SlackConfig {
       throw new ConfigError('Set SLACK_SECRET_ID, or SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, for Slack');
   }
   const apiUrl = slackApiUrl(env);
-  return { credentials, apiUrl, responseOrigins: [...SLACK_RESPONSE_ORIGINS, new URL(apiUrl).origin] };
+  const origin = new URL(apiUrl).origin;
+  const standIn =
+    origin === new URL(DEFAULT_SLACK_API_URL).origin
+      ? []
+      : STAND_IN_RESPONSE_PATHS.map((path) => `${origin}${path}`);
+  return { credentials, apiUrl, responseUrls: [...SLACK_RESPONSE_URLS, ...standIn] };
+}
+
+/** The worker's Slack section: the credentials and API, who counts as an admin, and the team page. */
+export interface SlackWorkerConfig {
+  slack: SlackConfig;
+  /** SLACK_ADMIN_USERS: Slack user ids who see the team in App Home (workspace admins and owners do anyway). */
+  adminUsers: string[];
+  /** TEAM_PAGE_URL: the team-health page App Home links admins to; unset, no link. */
+  teamPageUrl?: string;
+}
+
+/** Reads the worker's Slack section. */
+export function readSlackWorkerConfig(env: Env = process.env): SlackWorkerConfig {
+  const slack = readSlackConfig(env);
+  const adminUsers = (optionalEnv(env, 'SLACK_ADMIN_USERS') ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const bad = adminUsers.filter((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `Environment variable SLACK_ADMIN_USERS must list Slack user ids (U… or W…), comma-separated; ${bad.length} entries are not`,
+    );
+  }
+  const page = optionalEnv(env, 'TEAM_PAGE_URL');
+  if (page !== undefined && !/^https?:\/\/[^/]/.test(page)) {
+    throw new ConfigError('Environment variable TEAM_PAGE_URL must be an http(s) URL');
+  }
+  return { slack, adminUsers, ...(page === undefined ? {} : { teamPageUrl: page }) };
 }
 
 /** The slash command's door: no table and no Gong, only Slack and the worker it hands off to. */

@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createGongDirectory } from '#lib/gong/users-client.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
+import type { CheckMetrics } from '#lib/metrics.ts';
 import { slackBotToken } from '#lib/slack/credentials.ts';
 import { createSlackNotifier } from '#lib/slack/sweep-notifier.ts';
 import { createSlackApi } from '#lib/slack/web-api.ts';
@@ -23,6 +24,7 @@ export interface SweepOverrides {
   core?: Core;
   handOff?: (event: SweepContinuation) => Promise<void>;
   notifier?: SweepNotifier;
+  metrics?: CheckMetrics;
 }
 
 /** The sweep, built once per container from the core and sweep sections of the configuration. */
@@ -35,7 +37,7 @@ export function wireSweep(env?: Env, overrides: SweepOverrides = {}) {
     store: core.store,
     checkUsers: core.checkUsers,
     sweeps: createSweepStore({ db, table }),
-    changes: createChangeLog({ db, table }),
+    changes: createChangeLog({ db, table, retentionDays: core.config.retentionDays }),
     notifier: overrides.notifier ?? slackNotifier(readSweepAlerts(env), secrets),
     logger: core.logger,
     // A sweep that runs out of time hands the rest to a fresh invocation of itself.
@@ -43,6 +45,7 @@ export function wireSweep(env?: Env, overrides: SweepOverrides = {}) {
       overrides.handOff ?? invokeAsync<SweepContinuation>(createLambdaClient(), readSweepFunction(env)),
     rps: core.config.maxRps,
     nudge: config.nudge,
+    ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
     ...(config.discover ? { directory: createGongDirectory({ request: core.gongRequest }) } : {}),
   });
 }

@@ -3,7 +3,7 @@ import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
 import { describeError } from '#lib/errors.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
-import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
+import type { HistoryStore, KnownLatest } from '#lib/history/history-store.ts';
 
 export interface CheckOptions {
   /** Which door asked (api, slack, crm, sweep, a calling service's name…); stored with each result. */
@@ -14,6 +14,8 @@ export interface CheckOptions {
   deadline: number;
   /** Cap on distinct emails (the HTTP API allows 1000). */
   maxEmails?: number;
+  /** Who is waiting: a person, or a background job (the sweep) that yields when the day's Gong budget runs low. */
+  priority?: 'person' | 'background';
   onBatchDone?: (done: number, total: number) => void;
 }
 
@@ -30,7 +32,7 @@ export function createCheckUsers(deps: {
 
   async function storeBatch(
     statuses: GongUserStatus[],
-    previous: Map<string, LatestResult> | undefined,
+    previous: Map<string, KnownLatest> | undefined,
     options: CheckOptions,
   ): Promise<UserResult[]> {
     const results = statuses.map(({ answeredAt, ...status }) => {

@@ -4,19 +4,24 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
-import { changeEventItem } from '#lib/history/change-log.ts';
+import { appendToOutbox, changeEventOf, type PendingChange, withExpiry } from '#lib/history/change-log.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {
+  CHANGES_PENDING,
+  changePendingSortKey,
   HISTORY_PREFIX,
   historyKey,
   INDEX_KEY_ATTRIBUTES,
   LATEST,
   latestKey,
+  SEEN,
   STATUS_INDEX,
+  seenKey,
   statusPartition,
   statusSortKey,
   TABLE_KEY_ATTRIBUTES,
@@ -34,21 +39,33 @@ export interface LatestResult extends StoredResult {
   since: string;
 }
 
+/**
+ * What a check read before asking Gong: the latest item's result (its `checkedAt` is the result it
+ * holds, not a later check that left it as it was) and the version a write of it must name.
+ */
+export interface KnownLatest extends LatestResult {
+  version?: number;
+  askedAt?: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor?: string;
 }
 
 export interface HistoryStore {
+  /** The newest check of a user (a check that changed nothing leaves the latest item and only updates `checkedAt`). */
   getLatest(email: string): Promise<LatestResult | undefined>;
-  getLatestMany(emails: string[]): Promise<Map<string, LatestResult>>;
+  getLatestMany(emails: string[]): Promise<Map<string, KnownLatest>>;
+  /** When each user was last checked, whether or not that check changed their latest item. */
+  lastCheckedMany(emails: string[]): Promise<Map<string, string>>;
   /**
-   * Writes a history item per result and moves each latest item forward, with a change event for
-   * each user who broke or was fixed; returns the emails it could not store.
+   * Writes a history item per result and moves each user's latest item to the last answer, with the
+   * change event (broke/fixed) in the same conditional write; returns the emails it could not store.
    */
   record(
     results: UserResult[],
-    meta: { source: string; requestId: string; previous: Map<string, LatestResult> },
+    meta: { source: string; requestId: string; previous: Map<string, KnownLatest | LatestResult> },
   ): Promise<Set<string>>;
   listHistory(email: string, page: { limit: number; cursor?: string }): Promise<Page<StoredResult>>;
   listByStatus(status: UserStatus, page: { limit: number; cursor?: string }): Promise<Page<LatestResult>>;
@@ -65,6 +82,9 @@ interface HistoryStoreOptions {
   onWriteError?: (error: unknown) => void;
 }
 
+/** The door whose checks do not count as someone asking about a user (README › Storage: expiry). */
+export const SWEEP_SOURCE = 'sweep';
+
 const STORED_FIELDS = [
   'email',
   'exists',
@@ -78,8 +98,33 @@ const STORED_FIELDS = [
   'source',
   'requestId',
 ] as const satisfies readonly (keyof StoredResult)[];
+/** The fields whose change makes a check rewrite the latest item (beyond a status change). */
+const SHOWN_FIELDS = ['exists', 'valid', 'status', 'userFacingError', 'fixUrl', 'helpUrl'] as const;
+/** Fields of a check that left the latest item as it was, kept on the last-seen item. */
+const SEEN_FIELDS = ['checkedAt', 'gongRequestId', 'source', 'requestId'] as const;
+/** Someone asking again refreshes `askedAt` (and so the NOT_IN_GONG expiry) at most this often. */
+const ASKED_REFRESH_MS = 86_400_000;
+/** Rounds of "re-read and recompute" one result gets against concurrent writers of the same user. */
+const APPLY_ATTEMPTS = 10;
 
-/** DynamoDB-backed history: one item per check, one latest item per user, all in the one table. */
+/** A latest item as the store reasons about it. */
+interface LatestState {
+  result: StoredResult;
+  since: string;
+  version: number;
+  /** False for an item written before versions: its condition is that it has none. */
+  versioned: boolean;
+  askedAt: string;
+  outbox: PendingChange[];
+  /** The result this state was written for (`<checkedAt>#<requestId>`): recognises our own write after a lost answer. */
+  writeId: string;
+}
+
+/**
+ * DynamoDB-backed history: one item per check, one latest item per user carrying its own pending
+ * change events (the outbox), all in the one table. No transactions: every latest write is one
+ * conditional PutItem naming the version it was computed from.
+ */
 export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   const { db, table } = options;
   const retentionSeconds = (options.retentionDays ?? 400) * 86_400;
@@ -88,117 +133,263 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   // a bulk check must not queue hundreds of requests ahead of everything else on the client.
   const writeGate = createGate(options.maxConcurrentWrites ?? 32);
 
-  async function writeHistory(items: Record<string, unknown>[], failed: Set<string>): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > maxAttempts) {
-          for (const request of pending) failed.add(String(request.PutRequest.Item.email));
-          break;
-        }
-        if (attempt > 1) await sleep(jitteredBackoff(attempt));
+  /** BatchWriteItem with its leftovers retried; adds the email of every item it could not write to `failed`. */
+  async function writeBatches(items: Record<string, unknown>[], failed: Set<string>): Promise<void> {
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
         try {
-          const out = await writeGate(() =>
-            db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
-          );
-          pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+          for (let attempt = 1; pending.length > 0; attempt++) {
+            if (attempt > maxAttempts) {
+              for (const request of pending) failed.add(String(request.PutRequest.Item.email));
+              return;
+            }
+            if (attempt > 1) await sleep(jitteredBackoff(attempt));
+            try {
+              const out = await writeGate(() =>
+                db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } })),
+              );
+              pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+            } catch (error: unknown) {
+              if (!isThrottle(error)) throw error;
+            }
+          }
         } catch (error: unknown) {
-          if (!isThrottle(error)) throw error;
+          for (const request of pending) failed.add(String(request.PutRequest.Item.email));
+          options.onWriteError?.(error);
         }
+      }),
+    );
+  }
+
+  async function batchGet(keys: Record<string, unknown>[], consistent: boolean) {
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let left = keys.slice(i, i + 100);
+      for (let attempt = 1; left.length > 0; attempt++) {
+        if (attempt > maxAttempts) throw new Error(`DynamoDB left ${left.length} keys unread in ${table}`);
+        if (attempt > 1) await sleep(jitteredBackoff(attempt));
+        const out = await db.send(
+          new BatchGetCommand({
+            RequestItems: { [table]: { Keys: left, ...(consistent ? { ConsistentRead: true } : {}) } },
+          }),
+        );
+        items.push(...(out.Responses?.[table] ?? []));
+        left = out.UnprocessedKeys?.[table]?.Keys ?? [];
       }
+    }
+    return items;
+  }
+
+  function latestItem(state: LatestState): Record<string, unknown> {
+    const { email, status } = state.result;
+    const first = state.outbox[0];
+    return withExpiry(
+      {
+        ...state.result,
+        ...latestKey(email),
+        since: state.since,
+        gsi1pk: statusPartition(status),
+        gsi1sk: statusSortKey(state.since, email),
+        version: state.version,
+        askedAt: state.askedAt,
+        writeId: state.writeId,
+        ...(first
+          ? { outbox: state.outbox, gsi2pk: CHANGES_PENDING, gsi2sk: changePendingSortKey(first.at, email) }
+          : {}),
+      },
+      retentionSeconds,
+    );
+  }
+
+  async function readState(email: string): Promise<LatestState | undefined> {
+    const out = await db.send(
+      new GetCommand({ TableName: table, Key: latestKey(email), ConsistentRead: true }),
+    );
+    return out.Item ? stateOf(out.Item) : undefined;
+  }
+
+  /**
+   * Makes `result` the latest if it is the last answer so far, recomputing from a fresh read on every
+   * conflict; returns the state written, or undefined when a later answer holds the item already.
+   */
+  async function applyOnce(
+    result: StoredResult,
+    known: LatestState | undefined,
+    readFirst: boolean,
+  ): Promise<LatestState | undefined> {
+    let current = readFirst ? await readState(result.email) : known;
+    for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
+      const next = nextState(current, result);
+      if (!next) return undefined;
+      try {
+        await writeGate(() =>
+          db.send(
+            new PutCommand({
+              TableName: table,
+              Item: latestItem(next),
+              ...(current === undefined
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : current.versioned
+                  ? {
+                      ConditionExpression: '#v = :v',
+                      ExpressionAttributeNames: { '#v': 'version' },
+                      ExpressionAttributeValues: { ':v': current.version },
+                    }
+                  : {
+                      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#v)',
+                      ExpressionAttributeNames: { '#v': 'version' },
+                    }),
+            }),
+          ),
+        );
+        return next;
+      } catch (error: unknown) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      current = await readState(result.email);
+      // A retried write whose first try was applied (its answer lost) fails its own condition: the
+      // item then names this very result, and the change it carried is stored.
+      if (current?.writeId === next.writeId) return current;
+    }
+    throw new Error(`The latest item of one user kept changing during ${APPLY_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * Applies a result, then makes sure no later answer was left behind: a check that left the latest
+   * item as it was (history only) may have been verified before this write landed, so the newest
+   * history item wins if it is newer than what was written.
+   */
+  async function apply(result: StoredResult, known: LatestState | undefined, readFirst: boolean) {
+    let written = await applyOnce(result, known, readFirst);
+    for (let round = 0; written && round < APPLY_ATTEMPTS; round++) {
+      const newest = await newestHistory(result.email);
+      if (!newest || newest.checkedAt <= written.result.checkedAt) return;
+      written = await applyOnce(newest, written, false);
     }
   }
 
-  /** True when the item became the latest; false when a newer check got there first. */
-  async function writeLatest(item: Record<string, unknown>): Promise<boolean> {
-    try {
-      await db.send(
-        new PutCommand({
-          TableName: table,
-          Item: item,
-          // An older check finishing late must never overwrite a newer one.
-          ConditionExpression: 'attribute_not_exists(pk) OR checkedAt < :checkedAt',
-          ExpressionAttributeValues: { ':checkedAt': item.checkedAt },
-        }),
-      );
-      return true;
-    } catch (error: unknown) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
+  async function newestHistory(email: string): Promise<StoredResult | undefined> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :check)',
+        ExpressionAttributeValues: { ':pk': userPartition(email), ':check': HISTORY_PREFIX },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? fromItem(item) : undefined;
   }
 
   return {
     async getLatest(email) {
-      return (await this.getLatestMany([email])).get(email);
+      const items = await batchGet([latestKey(email), seenKey(email)], true);
+      const latest = items.find((item) => item.sk === LATEST);
+      if (!latest) return undefined;
+      const seen = items.find((item) => item.sk === SEEN);
+      const shown = toLatest(latest);
+      if (!seen || String(seen.checkedAt) <= shown.checkedAt) return shown;
+      for (const field of SEEN_FIELDS)
+        if (seen[field] !== undefined) Object.assign(shown, { [field]: seen[field] });
+      return shown;
     },
 
     async getLatestMany(emails) {
-      const found = new Map<string, LatestResult>();
-      for (let i = 0; i < emails.length; i += 100) {
-        let keys: Record<string, unknown>[] = emails.slice(i, i + 100).map((e) => latestKey(e));
-        for (let attempt = 1; keys.length > 0; attempt++) {
-          if (attempt > maxAttempts) throw new Error(`DynamoDB left ${keys.length} keys unread in ${table}`);
-          if (attempt > 1) await sleep(jitteredBackoff(attempt));
-          const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-          for (const item of out.Responses?.[table] ?? []) {
-            const latest = toLatest(item);
-            found.set(latest.email, latest);
-          }
-          keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
-        }
+      const found = new Map<string, KnownLatest>();
+      for (const item of await batchGet(
+        emails.map((email) => latestKey(email)),
+        false,
+      )) {
+        const latest: KnownLatest = toLatest(item);
+        if (typeof item.version === 'number') latest.version = item.version;
+        if (typeof item.askedAt === 'string') latest.askedAt = item.askedAt;
+        found.set(latest.email, latest);
       }
       return found;
+    },
+
+    async lastCheckedMany(emails) {
+      const keys = emails.flatMap((email) => [latestKey(email), seenKey(email)]);
+      const last = new Map<string, string>();
+      for (const item of await batchGet(keys, false)) {
+        const email = String(item.email);
+        const at = String(item.checkedAt);
+        if (at > (last.get(email) ?? '')) last.set(email, at);
+      }
+      return last;
     },
 
     async record(results, { source, requestId, previous }) {
       const failed = new Set<string>();
       const expiresAt = Math.floor(Date.now() / 1000) + retentionSeconds;
-      const history = results.map((result) => ({
-        ...toStored(result, source, requestId),
-        ...historyKey(result.email, result.checkedAt, requestId),
-        expiresAt,
-      }));
-      const latest = results.map((result) => {
-        const before = previous.get(result.email);
-        const since = before && before.status === result.status ? before.since : result.checkedAt;
-        return {
-          ...toStored(result, source, requestId),
-          ...latestKey(result.email),
-          since,
-          gsi1pk: statusPartition(result.status),
-          gsi1sk: statusSortKey(since, result.email),
-        };
-      });
-      // A change counts only once its result is the latest: a check finishing late changes nothing.
-      const changes: Record<string, unknown>[] = [];
-      const meta = { source, requestId, expiresAt };
-      // Settled, not all: the change events below need every latest write to have finished.
-      await Promise.allSettled([
-        writeHistory(history, failed).catch((error: unknown) => {
-          for (const item of history) failed.add(item.email);
+      const stored = results.map((result) => toStored(result, source, requestId));
+      // Quiet: same as the latest item the check read, and nothing to refresh. Such a user needs no
+      // round trip of its own: history and last-seen go in batches, a batched read confirms the item.
+      const quiet = new Set(
+        stored.filter((result) => isQuiet(previous.get(result.email), result)).map((result) => result.email),
+      );
+      const items: Record<string, unknown>[] = [];
+      for (const result of stored) {
+        items.push({ ...result, ...historyKey(result.email, result.checkedAt, requestId), expiresAt });
+        if (quiet.has(result.email)) {
+          const seen: Record<string, unknown> = { email: result.email, ...seenKey(result.email), expiresAt };
+          for (const field of SEEN_FIELDS) seen[field] = result[field];
+          items.push(seen);
+        }
+      }
+      // History first: a concurrent writer's check of the newest history item must be able to see it.
+      await writeBatches(items, failed);
+      const left = stored.filter((result) => !failed.has(result.email));
+
+      const toApply: { result: StoredResult; known: LatestState | undefined; readFirst: boolean }[] = [];
+      const quietLeft = left.filter((result) => quiet.has(result.email));
+      if (quietLeft.length > 0) {
+        try {
+          const fresh = new Map(
+            (
+              await batchGet(
+                quietLeft.map((result) => latestKey(result.email)),
+                true,
+              )
+            ).map((item) => [String(item.email), item]),
+          );
+          for (const result of quietLeft) {
+            const item = fresh.get(result.email);
+            // Someone wrote since the check read it: recompute against what is there now.
+            const read = previous.get(result.email) as KnownLatest | undefined;
+            if (item === undefined || item.version !== read?.version) {
+              toApply.push({ result, known: item ? stateOf(item) : undefined, readFirst: false });
+            }
+          }
+        } catch (error: unknown) {
+          for (const result of quietLeft) failed.add(result.email);
           options.onWriteError?.(error);
-        }),
-        Promise.all(
-          results.map((result, index) =>
-            writeGate(() => writeLatest(latest[index] as Record<string, unknown>))
-              .then((applied) => {
-                const change = applied && changeEventItem(result, previous.get(result.email), meta);
-                if (change) changes.push(change);
-              })
-              .catch((error: unknown) => {
-                failed.add(result.email);
-                options.onWriteError?.(error);
-              }),
-          ),
-        ),
-      ]);
-      if (changes.length > 0) {
-        await writeHistory(changes, failed).catch((error: unknown) => {
-          for (const item of changes) failed.add(String(item.email));
-          options.onWriteError?.(error);
+        }
+      }
+      for (const result of left) {
+        if (quiet.has(result.email)) continue;
+        const known = previous.get(result.email);
+        const versioned = known !== undefined && 'version' in known && typeof known.version === 'number';
+        toApply.push({
+          result,
+          known: versioned ? stateOfKnown(known as KnownLatest) : undefined,
+          // Without a version (or with nothing read) the first attempt would only fail its condition.
+          readFirst: known !== undefined && !versioned,
         });
       }
+      await Promise.all(
+        toApply.map(({ result, known, readFirst }) =>
+          apply(result, known, readFirst).catch((error: unknown) => {
+            failed.add(result.email);
+            options.onWriteError?.(error);
+          }),
+        ),
+      );
       return failed;
     },
 
@@ -245,6 +436,60 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       );
       return page((out.Items ?? []).map(toLatest), out.LastEvaluatedKey);
     },
+  };
+}
+
+/**
+ * The latest item after `result`, or undefined when `current` holds a later answer already: the last
+ * answer wins, and a change event is added exactly when the status crossed between OK and broken.
+ */
+function nextState(current: LatestState | undefined, result: StoredResult): LatestState | undefined {
+  if (current && result.checkedAt <= current.result.checkedAt) return undefined;
+  const event = changeEventOf(result, current?.result, result);
+  const asked = result.source !== SWEEP_SOURCE;
+  return {
+    result,
+    since: current && current.result.status === result.status ? current.since : result.checkedAt,
+    version: (current?.version ?? 0) + 1,
+    versioned: true,
+    askedAt: asked ? result.checkedAt : (current?.askedAt ?? result.checkedAt),
+    outbox: event ? appendToOutbox(current?.outbox ?? [], event) : (current?.outbox ?? []),
+    writeId: `${result.checkedAt}#${result.requestId}`,
+  };
+}
+
+/** True when writing `result` would change nothing a reader sees of the latest item the check read. */
+function isQuiet(known: KnownLatest | LatestResult | undefined, result: StoredResult): boolean {
+  if (!known || !('version' in known) || typeof known.version !== 'number') return false;
+  if (result.checkedAt <= known.checkedAt) return false;
+  if (SHOWN_FIELDS.some((field) => known[field] !== result[field])) return false;
+  if (result.source === SWEEP_SOURCE) return true;
+  return Date.parse(result.checkedAt) - Date.parse(known.askedAt ?? '') < ASKED_REFRESH_MS;
+}
+
+function stateOf(item: Record<string, unknown>): LatestState {
+  return {
+    result: fromItem(item),
+    since: String(item.since ?? item.checkedAt),
+    version: typeof item.version === 'number' ? item.version : 0,
+    versioned: typeof item.version === 'number',
+    askedAt: String(item.askedAt ?? item.checkedAt),
+    outbox: (item.outbox ?? []) as PendingChange[],
+    writeId: String(item.writeId ?? ''),
+  };
+}
+
+/** A state from what the check read: its outbox unknown, so the write is sure to conflict if it had one. */
+function stateOfKnown(known: KnownLatest): LatestState {
+  const { since, version, askedAt, ...rest } = known;
+  return {
+    result: fromItem(rest),
+    since,
+    version: version ?? 0,
+    versioned: true,
+    askedAt: askedAt ?? known.checkedAt,
+    outbox: [],
+    writeId: '',
   };
 }
 

@@ -17,6 +17,8 @@ export interface BrokenUser {
 export interface Problem {
   key: string;
   scope: 'company' | 'user';
+  /** The status its users are in (one cause never mixes INVALID and NOT_IN_GONG). */
+  status: Exclude<UserStatus, 'OK'>;
   message: string;
   fixUrl?: string;
   count: number;
@@ -52,7 +54,10 @@ export function isCompanyCause(message: string, fixUrl: string | undefined, user
  */
 export function groupByCause(users: Iterable<BrokenUser>, options: { maxEmails?: number } = {}): Problem[] {
   const maxEmails = options.maxEmails ?? 100;
-  const groups = new Map<string, { message: string; fixUrl?: string; users: BrokenUser[] }>();
+  const groups = new Map<
+    string,
+    { status: Exclude<UserStatus, 'OK'>; message: string; fixUrl?: string; users: BrokenUser[] }
+  >();
   for (const user of users) {
     if (user.status === 'OK') continue;
     const message =
@@ -61,7 +66,7 @@ export function groupByCause(users: Iterable<BrokenUser>, options: { maxEmails?:
     const id = `${user.status}\n${message}\n${fixUrl ?? ''}`;
     let group = groups.get(id);
     if (!group) {
-      group = { message, ...(fixUrl ? { fixUrl } : {}), users: [] };
+      group = { status: user.status, message, ...(fixUrl ? { fixUrl } : {}), users: [] };
       groups.set(id, group);
     }
     group.users.push(user);
@@ -72,10 +77,11 @@ export function groupByCause(users: Iterable<BrokenUser>, options: { maxEmails?:
       (a, b) => a.since.localeCompare(b.since) || a.email.localeCompare(b.email),
     );
     const company =
-      !id.startsWith('NOT_IN_GONG') && isCompanyCause(group.message, group.fixUrl, sorted.length);
+      group.status !== 'NOT_IN_GONG' && isCompanyCause(group.message, group.fixUrl, sorted.length);
     problems.push({
-      key: `${id.slice(0, id.indexOf('\n'))}:${hash(id)}`,
+      key: `${group.status}:${hash(id)}`,
       scope: company ? 'company' : 'user',
+      status: group.status,
       message: group.message,
       ...(group.fixUrl ? { fixUrl: group.fixUrl } : {}),
       count: sorted.length,

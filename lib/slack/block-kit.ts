@@ -20,12 +20,13 @@ export interface TextObject {
   emoji?: boolean;
 }
 
-/** A link button: Slack opens `url` and still posts block_actions with `action_id`. */
+/** A button: with `url` a link (Slack opens it and still posts block_actions), else an action carrying `value`. */
 export interface Button {
   type: 'button';
   text: TextObject;
-  url: string;
   action_id: string;
+  url?: string;
+  value?: string;
   style?: 'primary';
 }
 
@@ -109,6 +110,50 @@ export function linkButton(options: {
     action_id: options.actionId,
     ...(options.primary ? { style: 'primary' } : {}),
   };
+}
+
+/** A button's value (Slack's limit). */
+export const MAX_BUTTON_VALUE = 2_000;
+
+/** An action button: Slack posts block_actions with `action_id` and `value` (cut to Slack's 2000) to the interactivity URL. */
+export function actionButton(options: { text: string; actionId: string; value: string }): Button {
+  return {
+    type: 'button',
+    text: plainText(truncate(options.text, MAX_BUTTON_TEXT)),
+    action_id: options.actionId,
+    value: options.value.slice(0, MAX_BUTTON_VALUE),
+  };
+}
+
+/**
+ * Lines packed into as few sections as hold them (each within Slack's 3000), at most `maxBlocks`
+ * blocks (at least 2); what does not fit is counted in a last context line, `more(hidden)`. A line is
+ * cut only when it alone is longer than a section.
+ */
+export function packLines(
+  lines: string[],
+  options: { maxBlocks: number; more: (hidden: number) => string },
+): Block[] {
+  const maxBlocks = Math.max(2, options.maxBlocks);
+  const blocks: Block[] = [];
+  let current = '';
+  for (const [index, raw] of lines.entries()) {
+    const line = truncate(raw, MAX_SECTION_TEXT);
+    const joined = current === '' ? line : `${current}\n${line}`;
+    if (joined.length <= MAX_SECTION_TEXT) {
+      current = joined;
+      continue;
+    }
+    // The section being filled is full: another may start only if one block stays for the "more" line.
+    if (blocks.length + 2 >= maxBlocks) {
+      blocks.push(section(current), context(options.more(lines.length - index)));
+      return blocks;
+    }
+    blocks.push(section(current));
+    current = line;
+  }
+  if (current !== '') blocks.push(section(current));
+  return blocks;
 }
 
 /** Whether Slack takes this as a button URL: http(s) and within MAX_URL. */

@@ -2,6 +2,7 @@ import { assertNever, decidingCode } from '#lib/check/failures.ts';
 import type { CheckFailure, CheckReport, UserResult, UserStatus } from '#lib/check/report.ts';
 import type { StoredResult } from '#lib/history/history-store.ts';
 import {
+  actionButton,
   actions,
   type Block,
   type BlockMessage,
@@ -12,10 +13,13 @@ import {
   isLinkable,
   linkButton,
   MAX_BLOCKS,
+  MAX_SECTION_TEXT,
+  packLines,
   section,
   slackDate,
   truncate,
 } from '#lib/slack/block-kit.ts';
+import { problemLines, problemSummary } from '#lib/slack/problem-lines.ts';
 import type { TeamSummary } from '#lib/slack/team-summary.ts';
 
 // The worker and the hand-off take their message type from here, beside the builders.
@@ -23,6 +27,8 @@ export type { BlockMessage } from '#lib/slack/block-kit.ts';
 
 /** Link buttons still send a block_actions payload; the slack function acks these action ids. */
 export const LINK_ACTION_PREFIXES = ['fix-it', 'learn-more'] as const;
+/** A Re-check button's action id starts with this; its value is the email to check again. */
+export const RECHECK_ACTION_PREFIX = 'recheck';
 
 const ICON: Record<UserStatus, string> = { OK: '✅', INVALID: '⚠️', NOT_IN_GONG: '❓' };
 const FAILED_ICON = '❌';
@@ -30,8 +36,15 @@ const FAILED_ICON = '❌';
 const ORDER: Record<UserStatus, number> = { INVALID: 0, NOT_IN_GONG: 1, OK: 3 };
 const FAILED_ORDER = 2;
 
-/** The worker's answer to a check: a summary line, then one section per user (Fix it / Learn more buttons where Gong gave links). */
-export function buildCheckMessage(report: CheckReport, options: { notes?: string[] } = {}): BlockMessage {
+/**
+ * The worker's answer to a check: a summary line, then one section per user with a Re-check button
+ * beside it (and Fix it / Learn more where Gong gave links). With `stamped`, when it was checked
+ * (a re-check replaces the message, so the reader sees it is fresh).
+ */
+export function buildCheckMessage(
+  report: CheckReport,
+  options: { notes?: string[]; stamped?: boolean } = {},
+): BlockMessage {
   const notes = options.notes ?? [];
   const { summary } = report;
   if (report.results.length === 0 && report.failures.length > 0) {
@@ -39,12 +52,13 @@ export function buildCheckMessage(report: CheckReport, options: { notes?: string
   }
   const head = summaryLine(summary);
   const blocks: Block[] = [section(`*Gong recording status* — ${head}`)];
-  if (notes.length > 0) blocks.push(context(notes.join('\n')));
+  if (options.stamped) blocks.push(context(`Checked ${slackDate(report.checkedAt, { time: true })}`));
+  if (notes.length > 0) blocks.push(notesBlock(notes));
 
   type Entry = { order: number; blocks: Block[]; line: string };
   const entries: Entry[] = [
     ...report.results.map((result, index) => userEntry(result, index)),
-    ...report.failures.map((failure) => failureEntry(failure)),
+    ...report.failures.map((failure, index) => failureEntry(failure, index)),
   ];
   entries.sort((a, b) => a.order - b.order);
 
@@ -98,8 +112,31 @@ function buildGongFailedMessage(failures: CheckFailure[], requestId: string, not
   }
   const text = `${FAILED_ICON} Could not check ${failures.length === 1 ? failures[0]?.email : `${failures.length} users`}: ${reason} Request id ${requestId}.`;
   const blocks: Block[] = [section(escapeMrkdwn(text))];
-  if (notes.length > 0) blocks.push(context(notes.join('\n')));
+  if (notes.length > 0) blocks.push(notesBlock(notes));
   return { blocks, text };
+}
+
+/**
+ * The notes about mentions that could not be checked, as one context block: as many whole notes as
+ * fit Slack's 3000 characters, then how many more (twenty bots' notes alone pass the limit).
+ */
+function notesBlock(notes: string[]): Block {
+  return context(joinWithin(notes, MAX_SECTION_TEXT, (more) => `…and ${more} more notes like these.`));
+}
+
+/** The lines joined by newlines, as many whole ones as fit `max` with the "more" line. */
+function joinWithin(lines: string[], max: number, more: (hidden: number) => string): string {
+  let text = '';
+  for (const [index, line] of lines.entries()) {
+    const next = text === '' ? line : `${text}\n${line}`;
+    const rest = lines.length - index - 1;
+    const tail = rest > 0 ? `\n${more(rest)}`.length : 0;
+    if (next.length + tail > max) {
+      return text === '' ? truncate(line, max) : `${text}\n${more(lines.length - index)}`;
+    }
+    text = next;
+  }
+  return text;
 }
 
 /** A failure before or around the check (our side): honest, with the request id, never internals. */
@@ -110,7 +147,7 @@ export function buildErrorMessage(requestId: string, what = 'check'): BlockMessa
 
 /** A short note only (e.g. nobody left to check). */
 export function buildNoteMessage(lines: string[]): BlockMessage {
-  const text = lines.join('\n');
+  const text = joinWithin(lines, MAX_SECTION_TEXT, (more) => `…and ${more} more notes like these.`);
   return { blocks: [section(text)], text: fallbackText(lines) };
 }
 
@@ -139,30 +176,55 @@ export function buildHistoryMessage(email: string, items: StoredResult[]): Block
   return { blocks, text };
 }
 
-/** `/gong-status team`: counts per status, then the broken users (longest broken first) and how many more. */
-export function buildTeamMessage(team: TeamSummary): BlockMessage {
+/** `/gong-status team`: counts per status, the broken grouped by cause, and who is broken the longest. */
+export function buildTeamMessage(team: TeamSummary, options: { teamPageUrl?: string } = {}): BlockMessage {
+  const blocks = teamBlocks(team, { ...options, maxBlocks: MAX_BLOCKS });
+  const { counts } = team;
+  const text = fallbackText([
+    `Team status: ${counts.OK} can be recorded, ${counts.INVALID} need fixing, ${counts.NOT_IN_GONG} not in Gong`,
+    ...problemSummary(team.problems),
+  ]);
+  return { blocks, text };
+}
+
+/** The team's blocks (the team answer, and App Home's admin part), within `maxBlocks`. */
+export function teamBlocks(team: TeamSummary, options: { teamPageUrl?: string; maxBlocks: number }): Block[] {
   const { counts } = team;
   const total = counts.OK + counts.INVALID + counts.NOT_IN_GONG;
   const head = `*Team status* — ${total} user${total === 1 ? '' : 's'} checked so far: ${ICON.OK} ${counts.OK} can be recorded · ${ICON.INVALID} ${counts.INVALID} need fixing · ${ICON.NOT_IN_GONG} ${counts.NOT_IN_GONG} not in Gong`;
   const blocks: Block[] = [section(head)];
-  if (team.broken.length === 0) {
+  const page = isLinkable(options.teamPageUrl)
+    ? context(`The whole team, its history and trend: <${options.teamPageUrl}|team-health page>`)
+    : undefined;
+  const [longest] = team.broken;
+  const longestLine = longest
+    ? context(
+        `Broken the longest: *${escapeMrkdwn(longest.email)}*, since ${slackDate(longest.since, { time: true })}${
+          team.broken.length > 1
+            ? `; then ${team.broken
+                .slice(1, 4)
+                .map((user) => `${escapeMrkdwn(user.email)} (since ${slackDate(user.since)})`)
+                .join(', ')}`
+            : ''
+        }.`,
+      )
+    : undefined;
+  if (team.problems.length === 0) {
     blocks.push(
       section(total === 0 ? 'Nobody has been checked yet.' : 'Everyone checked can be recorded. 🎉'),
     );
   } else {
-    const lines = team.broken.map((user) => {
-      const why =
-        user.status === 'INVALID'
-          ? ` — ${escapeMrkdwn(truncate(user.userFacingError ?? '', 120))}`
-          : ' — not in Gong';
-      const fix = isLinkable(user.fixUrl) ? ` <${user.fixUrl}|Fix it>` : '';
-      return `${ICON[user.status]} *${escapeMrkdwn(user.email)}* since ${slackDate(user.since, { time: true })}${why}${fix}`;
-    });
-    blocks.push(section(lines.join('\n')));
-    if (team.moreBroken > 0) blocks.push(context(`…and ${team.moreBroken} more not shown.`));
+    const room = options.maxBlocks - blocks.length - (page ? 1 : 0) - (longestLine ? 1 : 0);
+    blocks.push(
+      ...packLines(problemLines(team.problems), {
+        maxBlocks: room,
+        more: (hidden) => `…and ${hidden} more lines not shown here.`,
+      }),
+    );
+    if (longestLine) blocks.push(longestLine);
   }
-  const text = `Team status: ${counts.OK} can be recorded, ${counts.INVALID} need fixing, ${counts.NOT_IN_GONG} not in Gong`;
-  return { blocks, text };
+  if (page) blocks.push(page);
+  return blocks;
 }
 
 /** `/gong-status help`: usage, answered in the ack without calling Gong. */
@@ -193,23 +255,37 @@ function userEntry(result: UserResult, index: number): { order: number; blocks: 
         ? ' _(fixed since the last check)_'
         : ' _(changed since the last check)_'
       : '';
-  const blocks: Block[] = [section(`${ICON[result.status]} *${email}* — ${detail}${change}`)];
+  const blocks: Block[] = [
+    section(`${ICON[result.status]} *${email}* — ${detail}${change}`, {
+      accessory: recheckButton(result.email, `${RECHECK_ACTION_PREFIX}:${index}`),
+    }),
+  ];
   const buttons = linkButtons(result, index);
   if (buttons.length > 0) blocks.push(actions(buttons));
   const line = `${ICON[result.status]} ${result.email}: ${result.status === 'OK' ? 'OK' : (result.userFacingError ?? describeStatus(result.status))}`;
   return { order: ORDER[result.status], blocks, line };
 }
 
-function failureEntry(failure: CheckFailure): { order: number; blocks: Block[]; line: string } {
+function failureEntry(
+  failure: CheckFailure,
+  index: number,
+): { order: number; blocks: Block[]; line: string } {
   const text = `${FAILED_ICON} *${escapeMrkdwn(failure.email)}* — could not check: ${escapeMrkdwn(failure.message)}`;
   return {
     order: FAILED_ORDER,
-    blocks: [section(text)],
+    blocks: [
+      section(text, { accessory: recheckButton(failure.email, `${RECHECK_ACTION_PREFIX}:f${index}`) }),
+    ],
     line: `${FAILED_ICON} ${failure.email}: not checked (${failure.code})`,
   };
 }
 
-function linkButtons(user: { fixUrl?: string; helpUrl?: string }, index: number): Button[] {
+/** The Re-check button: its value is the email, so the click alone says whom to check again. */
+export function recheckButton(email: string, actionId: string): Button {
+  return actionButton({ text: 'Re-check', actionId, value: email });
+}
+
+export function linkButtons(user: { fixUrl?: string; helpUrl?: string }, index: number | string): Button[] {
   const buttons: Button[] = [];
   if (isLinkable(user.fixUrl)) {
     buttons.push(

@@ -1,4 +1,5 @@
 import type { ChangeEvent } from '#lib/history/change-log.ts';
+import { groupByCause, type Problem } from '#lib/problems/group-by-cause.ts';
 import {
   actions,
   type Block,
@@ -28,7 +29,11 @@ export interface DigestInput {
   checked: number;
 }
 
-/** The sweep's one digest for ALERT_CHANNEL: newly broken (Gong's message, Fix it), fixed, still broken. */
+/**
+ * The sweep's one digest for ALERT_CHANNEL: the newly broken grouped by cause (one section per
+ * company-wide cause with its count and the admin's Fix it; a section per user otherwise), the fixed,
+ * and how many are still broken.
+ */
 export function buildChangeDigest(input: DigestInput): BlockMessage {
   const { broke, fixed, stillBroken } = input;
   const title = [
@@ -39,13 +44,36 @@ export function buildChangeDigest(input: DigestInput): BlockMessage {
     .join(', ');
   const blocks: Block[] = [header(`Gong recording: ${title}`)];
 
+  const problems = groupByCause(
+    broke.map((event) => ({
+      email: event.email,
+      status: event.to,
+      since: event.at,
+      ...(event.userFacingError === undefined ? {} : { userFacingError: event.userFacingError }),
+      ...(event.fixUrl === undefined ? {} : { fixUrl: event.fixUrl }),
+    })),
+    { maxEmails: broke.length },
+  );
+  const byEmail = new Map(broke.map((event) => [event.email, event]));
+  const companyWide = problems.filter((problem) => problem.scope === 'company');
+  const perUser = problems
+    .filter((problem) => problem.scope === 'user')
+    .flatMap((problem) => problem.emails.flatMap((email) => byEmail.get(email) ?? []));
   const room = MAX_BLOCKS - RESERVED_BLOCKS;
-  const shown = broke.slice(0, room);
-  shown.forEach((event, index) => {
+  const causes = companyWide.slice(0, room);
+  causes.forEach((problem, index) => {
+    blocks.push(causeSection(problem, index));
+  });
+  const users = perUser.slice(0, room - causes.length);
+  users.forEach((event, index) => {
     blocks.push(brokenSection(event, index));
   });
-  if (broke.length > shown.length) {
-    blocks.push(context(`…and ${broke.length - shown.length} more newly broken, not shown here.`));
+  const hidden =
+    companyWide.slice(causes.length).reduce((sum, problem) => sum + problem.count, 0) +
+    perUser.length -
+    users.length;
+  if (hidden > 0) {
+    blocks.push(context(`…and ${hidden} more newly broken, not shown here.`));
   }
 
   if (fixed.length > 0) {
@@ -64,7 +92,8 @@ export function buildChangeDigest(input: DigestInput): BlockMessage {
 
   const lines = [
     `Gong recording: ${title}.`,
-    ...broke.map((event) => `⚠️ ${event.email}: ${event.userFacingError ?? describe(event)}`),
+    ...companyWide.map((problem) => `⚠️ ${problem.count} users: ${problem.message} (company-wide)`),
+    ...perUser.map((event) => `⚠️ ${event.email}: ${event.userFacingError ?? describe(event)}`),
     ...(fixed.length > 0 ? [`✅ Fixed: ${fixed.map((event) => event.email).join(', ')}`] : []),
     `${total} still broken.`,
   ];
@@ -97,6 +126,20 @@ export function buildNudgeMessage(user: {
     ),
   );
   return { blocks, text: `Gong cannot record your meetings: ${why}` };
+}
+
+/** A company-wide cause: Gong's message once, how many it broke, and the admin's Fix it. */
+function causeSection(problem: Problem, index: number): Block {
+  const why = escapeMrkdwn(truncate(problem.message, 2_000));
+  const text = `⚠️ *${problem.count} user${problem.count === 1 ? '' : 's'}* — ${why} _(company-wide: a Gong admin fixes it once)_`;
+  if (!isLinkable(problem.fixUrl)) return section(text);
+  const accessory = linkButton({
+    text: 'Fix it',
+    url: problem.fixUrl,
+    actionId: `fix-it:digest-cause-${index}`,
+    primary: true,
+  });
+  return section(text, { accessory });
 }
 
 function brokenSection(event: ChangeEvent, index: number): Block {

@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
 import { ValidationError } from '#lib/errors.ts';
 import { type BlockMessage, buildHelpMessage } from '#lib/slack/blocks.ts';
+import { HOME_RECHECK_ACTION } from '#lib/slack/home-view.ts';
 import { formatSkipped, parseCommand } from '#lib/slack/parse-command.ts';
 import type { SlackJob } from '#lib/slack/worker.ts';
 
@@ -69,6 +71,67 @@ export function createHandOff(deps: { startWorker: StartWorker; logger: Logger }
         return { text: 'Fetching the history… it follows here.' };
       case 'team':
         return { text: 'Counting everyone checked so far… the answer follows here.' };
+    }
+  };
+}
+
+/** The block_actions fields a Re-check click carries that we read. */
+export interface RecheckClick {
+  triggerId: string;
+  userId: string;
+  actionId: string;
+  /** The button's value: the email to check again. */
+  value: string | undefined;
+  /** Absent for clicks on the Home tab (a view, not a message). */
+  responseUrl: string | undefined;
+}
+
+/**
+ * A Re-check click: hand the re-check to the worker (awaited, as for commands); the worker replaces
+ * the message it was on, or re-publishes the Home tab when the click came from there. Nothing is
+ * answered in the ack: Slack ignores a block_actions ack's body.
+ */
+export function createRecheckHandOff(deps: { startWorker: StartWorker; logger: Logger }) {
+  return async (click: RecheckClick): Promise<void> => {
+    let job: SlackJob;
+    if (click.actionId === HOME_RECHECK_ACTION || click.responseUrl === undefined) {
+      job = { triggerId: click.triggerId, userId: click.userId, command: { kind: 'home', recheck: true } };
+    } else {
+      const email = normaliseEmail(click.value ?? '');
+      if (!isEmail(email)) {
+        deps.logger.warn('Re-check click without an email as its value', { actionId: click.actionId });
+        return;
+      }
+      job = {
+        triggerId: click.triggerId,
+        responseUrl: click.responseUrl,
+        userId: click.userId,
+        command: { kind: 'recheck', email },
+      };
+    }
+    try {
+      await deps.startWorker(job);
+    } catch (error: unknown) {
+      deps.logger.error('Could not start the Slack worker for a click', {
+        error: error instanceof Error ? error : String(error),
+      });
+    }
+  };
+}
+
+/**
+ * `app_home_opened` on the Home tab: hand the publish to the worker, keyed by the event_id so a
+ * retried delivery (x-slack-retry-num, when an ack was late) publishes once. A failed hand-off is
+ * logged; the tab keeps what it showed, and opening it again sends a new event.
+ */
+export function createHomeHandOff(deps: { startWorker: StartWorker; logger: Logger }) {
+  return async (opened: { eventId: string; userId: string }): Promise<void> => {
+    try {
+      await deps.startWorker({ triggerId: opened.eventId, userId: opened.userId, command: { kind: 'home' } });
+    } catch (error: unknown) {
+      deps.logger.error('Could not start the Slack worker for App Home', {
+        error: error instanceof Error ? error : String(error),
+      });
     }
   };
 }

@@ -6,9 +6,9 @@ import type { LogLevel } from '@slack/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { publicError } from '#lib/http/public-error.ts';
 import { rawBody } from '#lib/http/responses.ts';
-import { LINK_ACTION_PREFIXES } from '#lib/slack/blocks.ts';
+import { LINK_ACTION_PREFIXES, RECHECK_ACTION_PREFIX } from '#lib/slack/blocks.ts';
 import type { SlackCredentialSource } from '#lib/slack/credentials.ts';
-import type { AckReply, SlashCommand } from '#lib/slack/hand-off.ts';
+import type { AckReply, RecheckClick, SlashCommand } from '#lib/slack/hand-off.ts';
 import { SlackSignatureError, verifySlackRequest } from '#lib/slack/verify-request.ts';
 
 type Handler = (
@@ -22,16 +22,23 @@ interface SlackAppOptions {
   apiUrl: string;
   /** Answers a slash command; its reply becomes the ack's body. */
   onCommand: (command: SlashCommand, requestId: string) => Promise<AckReply>;
+  /** Hands a Re-check click on. */
+  onRecheck: (click: RecheckClick) => Promise<void>;
+  /** Hands an `app_home_opened` on the Home tab on. */
+  onHomeOpened: (opened: { eventId: string; userId: string }) => Promise<void>;
   logger: Logger;
 }
 
 const LINK_ACTION = new RegExp(`^(${LINK_ACTION_PREFIXES.join('|')}):`);
+const RECHECK_ACTION = new RegExp(`^${RECHECK_ACTION_PREFIX}`);
 
 /**
- * The `slack` function's 2-argument Lambda handler: our v0 signature check (both sides of the
- * 5-minute window) in front of a Bolt app on its AWS Lambda receiver. The signature is verified
- * once, by us, with the cached signing secret, so Bolt's receiver does not verify again and the
- * app is built once, here, whatever the secret rotates to.
+ * The `slack` function's 2-argument Lambda handler for `/slack/commands` (slash commands and
+ * block_actions) and `/slack/events` (the Events API, its url_verification challenge included): our
+ * v0 signature check (both sides of the 5-minute window) in front of a Bolt app on its AWS Lambda
+ * receiver. The signature is verified once, by us, with the cached signing secret, so Bolt's receiver
+ * does not verify again and the app is built once, here, whatever the secret rotates to. Bolt answers
+ * the challenge only after our check, so an unsigned one gets 401 like anything else.
  */
 export function createSlackApp(options: SlackAppOptions): Handler {
   const { logger } = options;
@@ -112,6 +119,24 @@ function buildBoltHandler(options: SlackAppOptions): Handler {
   // Link buttons open their URL in the browser and still post block_actions here; an ack keeps Slack from showing a warning.
   app.action(LINK_ACTION, async ({ ack }) => {
     await ack();
+  });
+  // Hand off first, then ack: the receiver answers Slack only once the listener returns anyway.
+  app.action(RECHECK_ACTION, async ({ ack, body, action }) => {
+    if (body.type === 'block_actions' && action.type === 'button' && 'action_id' in action) {
+      await options.onRecheck({
+        triggerId: body.trigger_id,
+        userId: body.user.id,
+        actionId: action.action_id,
+        value: action.value,
+        responseUrl: body.response_url,
+      });
+    }
+    await ack();
+  });
+  // Bolt acks events itself before the listener runs; the hand-off is done before the handler returns.
+  app.event('app_home_opened', async ({ event, body }) => {
+    if (event.tab !== 'home') return;
+    await options.onHomeOpened({ eventId: body.event_id, userId: event.user });
   });
   app.error(async (error) => {
     options.logger.error('Bolt listener failed', { error });

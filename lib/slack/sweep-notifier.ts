@@ -5,8 +5,14 @@ import type { SweepNotifier } from '#lib/sweep/notifier.ts';
 export function createSlackNotifier(options: { slack: SlackApi; channel: string }): SweepNotifier {
   const { slack, channel } = options;
   return {
-    postDigest(message) {
-      return slack.postMessage(channel, message);
+    async postDigest(message) {
+      try {
+        await slack.postMessage(channel, message);
+      } catch (error: unknown) {
+        // Slack refusing the blocks must not lose the digest: the fallback text says the same.
+        if (!(error instanceof SlackApiError) || !error.code.includes('invalid_blocks')) throw error;
+        await slack.postMessage(channel, { text: message.text });
+      }
     },
     async nudge(email, message) {
       let userId: unknown;

@@ -25,6 +25,8 @@ export interface SlackUser {
   name: string;
   email?: string;
   isBot: boolean;
+  /** A workspace admin or owner (users.info's is_admin / is_owner). */
+  isAdmin: boolean;
 }
 
 export interface SlackApi {
@@ -34,6 +36,8 @@ export interface SlackApi {
   getUser(userId: string): Promise<SlackUser>;
   /** chat.postMessage to a channel. */
   postMessage(channel: string, message: SlackMessage): Promise<void>;
+  /** views.publish of a user's Home tab (no scope needed; the app's Home tab must be enabled). */
+  publishHome(userId: string, view: { type: 'home'; blocks: unknown[] }): Promise<void>;
 }
 
 interface SlackApiOptions {
@@ -96,6 +100,8 @@ export function createSlackApi(options: SlackApiOptions): SlackApi {
         id?: string;
         name?: string;
         is_bot?: boolean;
+        is_admin?: boolean;
+        is_owner?: boolean;
         profile?: { email?: string; display_name?: string; real_name?: string };
       };
       const email = user.profile?.email?.trim();
@@ -103,33 +109,41 @@ export function createSlackApi(options: SlackApiOptions): SlackApi {
         id: user.id ?? userId,
         name: user.profile?.display_name || user.profile?.real_name || user.name || userId,
         isBot: user.is_bot === true,
+        isAdmin: user.is_admin === true || user.is_owner === true,
         ...(email ? { email } : {}),
       };
     },
     async postMessage(channel, message) {
       await call('chat.postMessage', { channel, text: message.text, blocks: message.blocks });
     },
+    async publishHome(userId, view) {
+      await call('views.publish', { user_id: userId, view });
+    },
   };
 }
 
+/** A response_url the worker will not post to: off Slack's hosts, or not a command's or a click's. */
+export class ResponseUrlRefusedError extends Error {
+  override name = 'ResponseUrlRefusedError';
+}
+
 /**
- * Posts a reply to a slash command's response_url (valid 30 minutes, 5 posts). Ephemeral unless told:
- * only the caller sees it, as with the ack. Only `origins` are posted to: the URL arrives in the job,
- * and the worker must not become a way to make requests anywhere else.
+ * Posts a reply to a slash command's or a click's response_url (valid 30 minutes, 5 posts). Ephemeral
+ * unless told: only the caller sees it, as with the ack. Only URLs under one of `allowed` (origin and
+ * path prefix: Slack's `/commands/` and `/actions/`) are posted to: the URL arrives in the job, and the
+ * worker must not become a way to make requests anywhere else — not even to another workspace's
+ * incoming webhook (`/services/…`) on the same host.
  */
 export async function postToResponseUrl(
   responseUrl: string,
   message: SlackMessage & { response_type?: 'ephemeral' | 'in_channel'; replace_original?: boolean },
-  options: { origins: readonly string[]; fetch?: typeof fetch; timeoutMs?: number },
+  options: { allowed: readonly string[]; fetch?: typeof fetch; timeoutMs?: number },
 ): Promise<void> {
-  const origin = originOf(responseUrl);
-  if (!options.origins.includes(origin)) {
-    throw new Error(`Not posting to response_url at ${origin}: not one of Slack's origins`);
-  }
+  const url = allowedUrl(responseUrl, options.allowed);
   const fetchFn = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
-    response = await fetchFn(responseUrl, {
+    response = await fetchFn(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ response_type: 'ephemeral', ...message }),
@@ -148,10 +162,25 @@ export async function postToResponseUrl(
     throw new SlackApiError('response_url', text.trim().slice(0, 60) || `http_${response.status}`);
 }
 
-function originOf(url: string): string {
+/** The URL, normalised (`..` resolved), when it lies under one of the allowed prefixes; else throws. */
+function allowedUrl(raw: string, allowed: readonly string[]): string {
+  let url: URL;
   try {
-    return new URL(url).origin;
+    url = new URL(raw);
   } catch {
-    return 'null';
+    throw new ResponseUrlRefusedError("Not posting to a response_url that is not a URL: not one of Slack's");
   }
+  const ok =
+    url.username === '' &&
+    url.password === '' &&
+    allowed.some((prefix) => {
+      const base = new URL(prefix);
+      return url.origin === base.origin && url.pathname.startsWith(base.pathname);
+    });
+  if (!ok) {
+    throw new ResponseUrlRefusedError(
+      `Not posting to response_url at ${url.origin}${url.pathname.split('/', 2).join('/')}/…: not one of Slack's origins and paths`,
+    );
+  }
+  return url.href;
 }

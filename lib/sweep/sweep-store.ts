@@ -6,9 +6,15 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { FailureCode } from '#lib/check/failures.ts';
 import type { UserStatus } from '#lib/check/report.ts';
+import type { ChangeEvent } from '#lib/history/change-log.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {
+  DAILY_STATS_PARTITION,
+  dailyStatsKey,
+  digestPageKey,
+  digestPartition,
   enteredOnPrefix,
   INDEX_KEY_ATTRIBUTES,
   LATEST,
@@ -24,7 +30,7 @@ export interface SweepRun {
   id: string;
   /** Users whose latest result is at least this recent were checked by this sweep already. */
   startedAt: string;
-  phase: 'stored' | 'discover' | 'digest' | 'nudge' | 'done';
+  phase: 'stored' | 'discover' | 'digest' | 'nudge' | 'stats' | 'done';
   /** Index into the phase's list (status partitions, nudge days). */
   step: number;
   /** Where to read on within the step: a listing cursor or Gong's page cursor. */
@@ -32,17 +38,44 @@ export interface SweepRun {
   /** Chunks in a row that ended with retryable failures at this same position. */
   retries: number;
   checked: number;
-  /** Who the digest this sweep posted named, once posted: every later invocation answers with them. */
-  digest?: { broke: string[]; fixed: string[] };
+  /** The digest once planned: its changes are in `pages` digest-page items, posted once `state` says so. */
+  digest?: { state: 'planned' | 'posted'; pages: number; changes: number };
+  /** Why the sweep stopped before checking everyone, and where it was. */
+  stopped?: { code: FailureCode; phase: SweepRun['phase']; step: number; cursor?: string };
+}
+
+/** One page of a digest's plan: the net changes it names and exactly the outbox events it takes. */
+export interface DigestPage {
+  broke: ChangeEvent[];
+  fixed: ChangeEvent[];
+  clear: { email: string; ids: string[] }[];
+}
+
+/** The day's counts, as the daily snapshot keeps them. */
+export interface DailyStats {
+  date: string;
+  ok: number;
+  invalid: number;
+  notInGong: number;
 }
 
 /** The sweep's own items in the one table: the lock, run state and nudge marks. */
 export interface SweepStore {
-  /** Takes (or renews, for the same owner) the lock until `untilMs`; false when another live owner holds it. */
-  acquireLock(owner: string, untilMs: number): Promise<boolean>;
-  releaseLock(owner: string): Promise<void>;
+  /** Takes a free (or expired) lock for `token` until `untilMs`; false while any live owner holds it. */
+  acquireLock(token: string, untilMs: number): Promise<boolean>;
+  /** Moves the lock from `from` to `to` (the same token renews it); false when `from` no longer holds it. */
+  transferLock(from: string, to: string, untilMs: number): Promise<boolean>;
+  releaseLock(token: string): Promise<void>;
   loadRun(id: string): Promise<SweepRun | undefined>;
   saveRun(run: SweepRun): Promise<void>;
+  saveDigestPages(sweepId: string, pages: DigestPage[]): Promise<void>;
+  loadDigestPages(sweepId: string): Promise<DigestPage[]>;
+  /** Stores the day's counts (a later sweep of the same day replaces them). */
+  saveDailyStats(stats: DailyStats): Promise<void>;
+  /** The snapshots of the last `days` UTC days up to `today`, oldest first (one per day a sweep finished). */
+  listDailyStats(days: number, today?: string): Promise<DailyStats[]>;
+  /** The newest snapshot stored, whatever its day. */
+  latestDailyStats(): Promise<DailyStats | undefined>;
   /** Records that `email` gets the nudge for `day` of the spell that began at `since`; false when it had it already. */
   markNudge(email: string, since: string, day: number): Promise<boolean>;
   /** How many users have this status now. */
@@ -59,6 +92,9 @@ export interface SweepStore {
 }
 
 const KEEP_SECONDS = 30 * 86_400;
+/** The stats route reads up to 400 days back. */
+const STATS_KEEP_SECONDS = 401 * 86_400;
+const DAY_MS = 86_400_000;
 
 /** DynamoDB-backed sweep state; the lock is a conditional put (dynalite has no transactions). */
 export function createSweepStore(options: {
@@ -93,13 +129,38 @@ export function createSweepStore(options: {
   }
 
   return {
-    acquireLock(owner, untilMs) {
-      return conditionalPut(
-        // TTL tidies an abandoned lock away eventually; `until` is what the condition trusts.
-        { ...SWEEP_LOCK_KEY, owner, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
-        'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
-        { names: { '#until': 'until', '#owner': 'owner' }, values: { ':now': now(), ':owner': owner } },
+    async acquireLock(token, untilMs) {
+      const taken = await conditionalPut(
+        // TTL tidies an abandoned lock away eventually; `until` is what the condition trusts. The
+        // token is this invocation's own: a second delivery of the same event has another one.
+        { ...SWEEP_LOCK_KEY, owner: token, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
+        'attribute_not_exists(pk) OR #until < :now',
+        { names: { '#until': 'until' }, values: { ':now': now() } },
       );
+      if (taken) return true;
+      // A retried put that was applied (its answer lost) fails its own condition: the lock is ours.
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: SWEEP_LOCK_KEY, ConsistentRead: true }),
+      );
+      return out.Item?.owner === token;
+    },
+
+    async transferLock(from, to, untilMs) {
+      // A retried put that was applied (its answer lost) fails its condition: the lock then names `to`.
+      if (
+        await conditionalPut(
+          { ...SWEEP_LOCK_KEY, owner: to, until: untilMs, expiresAt: Math.ceil(untilMs / 1000) + 86_400 },
+          '#owner = :from',
+          { names: { '#owner': 'owner' }, values: { ':from': from } },
+        )
+      ) {
+        return true;
+      }
+      if (from === to) return false;
+      const out = await db.send(
+        new GetCommand({ TableName: table, Key: SWEEP_LOCK_KEY, ConsistentRead: true }),
+      );
+      return out.Item?.owner === to && Number(out.Item?.until) === untilMs;
     },
 
     async releaseLock(owner) {
@@ -135,6 +196,89 @@ export function createSweepStore(options: {
           Item: { ...run, ...sweepRunKey(run.id), expiresAt: expiresAt() },
         }),
       );
+    },
+
+    async saveDigestPages(sweepId, pages) {
+      // One item per page, each well under 400 KB; a retry rewrites the same keys.
+      for (const [index, page] of pages.entries()) {
+        await db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...digestPageKey(sweepId, index), ...page, expiresAt: expiresAt() },
+          }),
+        );
+      }
+    },
+
+    async loadDigestPages(sweepId) {
+      const pages: DigestPage[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await db.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': digestPartition(sweepId) },
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          pages.push({
+            broke: (item.broke ?? []) as ChangeEvent[],
+            fixed: (item.fixed ?? []) as ChangeEvent[],
+            clear: (item.clear ?? []) as DigestPage['clear'],
+          });
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return pages;
+    },
+
+    async saveDailyStats(stats) {
+      await db.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...dailyStatsKey(stats.date),
+            ...stats,
+            expiresAt: Math.floor(now() / 1000) + STATS_KEEP_SECONDS,
+          },
+        }),
+      );
+    },
+
+    async listDailyStats(days, today = new Date(now()).toISOString().slice(0, 10)) {
+      const from = new Date(Date.parse(today) - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+      const found: DailyStats[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await db.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': DAILY_STATS_PARTITION, ':from': from, ':to': today },
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        found.push(...(out.Items ?? []).map(toDailyStats));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return found;
+    },
+
+    async latestDailyStats() {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': DAILY_STATS_PARTITION },
+          ScanIndexForward: false,
+          Limit: 1,
+        }),
+      );
+      const item = out.Items?.[0];
+      return item ? toDailyStats(item) : undefined;
     },
 
     markNudge(email, since, day) {
@@ -200,5 +344,14 @@ export function createSweepStore(options: {
       }));
       return out.LastEvaluatedKey ? { items, nextCursor: encodeCursor(out.LastEvaluatedKey) } : { items };
     },
+  };
+}
+
+function toDailyStats(item: Record<string, unknown>): DailyStats {
+  return {
+    date: String(item.date),
+    ok: Number(item.ok ?? 0),
+    invalid: Number(item.invalid ?? 0),
+    notInGong: Number(item.notInGong ?? 0),
   };
 }

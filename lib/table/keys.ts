@@ -6,10 +6,13 @@ import type { UserStatus } from '#lib/check/report.ts';
  * one orphans every item already written with it.
  *
  * Item kinds (pk / sk; gsi1pk / gsi1sk when indexed; TTL is the `expiresAt` attribute):
- * - latest result:   `USER#<email>` / `LATEST`; gsi1 `STATUS#<status>` / `<since>#<email>`. No TTL.
+ * - latest result:   `USER#<email>` / `LATEST`; gsi1 `STATUS#<status>` / `<since>#<email>`; while it carries
+ *                    change events not yet in a posted digest (its outbox), gsi2 `CHANGES#PENDING` /
+ *                    `<first event's at>#<email>`. TTL only when `NOT_IN_GONG` with an empty outbox: the
+ *                    history retention after someone last asked about the user (the sweep does not count).
+ * - last seen:       `USER#<email>` / `SEEN`: the newest check's time and ids, for users whose latest item a
+ *                    check left as it was. TTL: the history retention.
  * - history item:    `USER#<email>` / `CHECK#<checkedAt>#<requestId>`. TTL: the history retention (400 days).
- * - change event:    `CHANGE#<email>` / `<at>#<requestId>`; gsi1 `CHANGES#PENDING` / `<at>#<email>` until a
- *                    posted digest took it (then removed from the index). TTL: the history retention.
  * - pending re-check: `PENDING#<email>` / `PENDING`; gsi1 `PENDING` / `<dueAt>#<email>`. TTL: a day after
  *                    its re-checks give up.
  * - Gong call slot:  `RATE#<key>` / `<block, 16 digits>`. TTL: two minutes.
@@ -17,6 +20,8 @@ import type { UserStatus } from '#lib/check/report.ts';
  *                    is the door's `keyPrefix`, else its Lambda's name). TTL: the record's expiry.
  * - sweep lock:      `SWEEP#lock` / `LOCK`. TTL: a day after the lock's `until`.
  * - sweep run:       `SWEEP#run` / `<sweepId>`. TTL: 30 days.
+ * - digest page:     `SWEEP#digest#<sweepId>` / `<page, 4 digits>`: the changes one digest names. TTL: 30 days.
+ * - daily counts:    `STATS#daily` / `<YYYY-MM-DD>`: the counts of the day's last finished sweep. TTL: 401 days.
  * - nudge mark:      `NUDGE#<email>` / `<since>#<day>`. TTL: 30 days.
  */
 
@@ -24,10 +29,19 @@ import type { UserStatus } from '#lib/check/report.ts';
 export type TableKey = { pk: string; sk: string };
 
 /**
- * The one secondary index, overloaded by partition: `STATUS#<status>` (latest results), `PENDING`
- * (CRM re-checks), `CHANGES#PENDING` (the change outbox).
+ * The first secondary index, overloaded by partition: `STATUS#<status>` (latest results), `PENDING`
+ * (CRM re-checks).
  */
 export const STATUS_INDEX = 'gsi1';
+
+/**
+ * The sparse second index: only latest items whose outbox holds change events not yet in a posted
+ * digest are in it, so one Query reads every pending change.
+ */
+export const OUTBOX_INDEX = 'gsi2';
+
+/** The attributes of a key read through the outbox index. */
+export const OUTBOX_KEY_ATTRIBUTES = ['pk', 'sk', 'gsi2pk', 'gsi2sk'] as const;
 
 /** The attributes of a key read through the status index, as DynamoDB returns them in LastEvaluatedKey. */
 export const INDEX_KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
@@ -48,6 +62,13 @@ export function userPartition(email: string): string {
 
 export function latestKey(email: string): TableKey {
   return { pk: userPartition(email), sk: LATEST };
+}
+
+/** The sort key of a user's last-seen item. */
+export const SEEN = 'SEEN';
+
+export function seenKey(email: string): TableKey {
+  return { pk: userPartition(email), sk: SEEN };
 }
 
 export function historyKey(email: string, checkedAt: string, requestId: string): TableKey {
@@ -72,20 +93,19 @@ export function enteredOnPrefix(day: string): string {
   return day;
 }
 
-// --- Change events (the outbox of broke/fixed events) ---
+// --- Change events (the outbox on each latest item) ---
 
-/**
- * The status-index partition of change events not yet in a posted digest: they are rare (a few a
- * day) and leave it once posted, so one Query reads them all in order.
- */
+/** The outbox-index partition of every latest item with change events not yet in a posted digest. */
 export const CHANGES_PENDING = 'CHANGES#PENDING';
 
-export function changeKey(email: string, at: string, requestId: string): TableKey {
-  return { pk: `CHANGE#${email}`, sk: `${at}#${requestId}` };
-}
-
+/** A pending latest item's place in the outbox index: by its oldest pending change. */
 export function changePendingSortKey(at: string, email: string): string {
   return `${at}#${email}`;
+}
+
+/** A change event's id within its user's outbox: unique per check (one result per user per check). */
+export function changeEventId(at: string, requestId: string): string {
+  return `${at}#${requestId}`;
 }
 
 // --- Pending CRM re-checks ---
@@ -139,4 +159,21 @@ export function sweepRunKey(sweepId: string): TableKey {
 
 export function nudgeKey(email: string, since: string, day: number): TableKey {
   return { pk: `NUDGE#${email}`, sk: `${since}#${day}` };
+}
+
+/** One page of the changes a sweep's digest names (kept apart from the run item: DynamoDB's 400 KB limit). */
+export function digestPageKey(sweepId: string, page: number): TableKey {
+  return { pk: `SWEEP#digest#${sweepId}`, sk: String(page).padStart(4, '0') };
+}
+
+export function digestPartition(sweepId: string): string {
+  return `SWEEP#digest#${sweepId}`;
+}
+
+// --- Daily counts (the GET /v1/stats/daily snapshot) ---
+
+export const DAILY_STATS_PARTITION = 'STATS#daily';
+
+export function dailyStatsKey(date: string): TableKey {
+  return { pk: DAILY_STATS_PARTITION, sk: date };
 }

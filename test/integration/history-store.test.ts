@@ -1,7 +1,9 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import { ValidationError } from '#lib/errors.ts';
+import { createChangeLog } from '#lib/history/change-log.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
 import { createSweepStore } from '#lib/sweep/sweep-store.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
@@ -26,6 +28,84 @@ describe('createHistoryStore', () => {
     store = createHistoryStore({ db: local.db, table: local.table });
   });
   afterAll(async () => local?.stop());
+
+  const latestItem = async (email: string) =>
+    (
+      await local.db.send(
+        new GetCommand({ TableName: local.table, Key: { pk: `USER#${email}`, sk: 'LATEST' } }),
+      )
+    ).Item;
+  const gone = (email: string, checkedAt: string): UserResult => ({
+    email,
+    exists: false,
+    valid: false,
+    status: 'NOT_IN_GONG',
+    checkedAt,
+    gongRequestId: `g-${checkedAt}`,
+  });
+
+  it('lets a NOT_IN_GONG user expire the retention after someone last asked, however often the sweep re-checks them', async () => {
+    const email = 'ghost@example.com';
+    const asked = '2026-01-10T12:00:00.000Z';
+    await store.record([gone(email, asked)], { source: 'api', requestId: 'a1', previous: new Map() });
+    const expiry = Math.floor(Date.parse(asked) / 1000) + 400 * 86_400;
+    expect((await latestItem(email))?.expiresAt).toBe(expiry);
+    // The sweep re-checks them daily, once with a change of what Gong says: the expiry stays.
+    for (const [i, at] of ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z'].entries()) {
+      const previous = await store.getLatestMany([email]);
+      const answer = i === 0 ? gone(email, at) : { ...gone(email, at), helpUrl: 'https://help.gong.io/x' };
+      await store.record([answer], { source: 'sweep', requestId: `s${i}`, previous });
+    }
+    expect((await latestItem(email))?.expiresAt).toBe(expiry);
+    expect((await store.getLatest(email))?.checkedAt).toBe('2026-03-01T00:00:00.000Z');
+    // Someone asks again: the expiry moves with them.
+    const again = '2026-04-01T00:00:00.000Z';
+    await store.record([gone(email, again)], {
+      source: 'slack',
+      requestId: 'a2',
+      previous: await store.getLatestMany([email]),
+    });
+    expect((await latestItem(email))?.expiresAt).toBe(Math.floor(Date.parse(again) / 1000) + 400 * 86_400);
+    // A user with a change still to tell never expires until the digest took it.
+    const broke = 'broke-gone@example.com';
+    await store.record([result(broke, asked, true)], { source: 'api', requestId: 'b1', previous: new Map() });
+    await store.record([gone(broke, again)], {
+      source: 'sweep',
+      requestId: 'b2',
+      previous: await store.getLatestMany([broke]),
+    });
+    expect((await latestItem(broke))?.expiresAt).toBeUndefined();
+    const changes = createChangeLog({ db: local.db, table: local.table });
+    const pending = (await changes.listPending()).filter((outbox) => outbox.email === broke);
+    expect(pending.flatMap((outbox) => outbox.events.map((event) => event.kind))).toEqual(['broke']);
+    await changes.clearPosted(
+      pending.map((outbox) => ({ email: broke, ids: outbox.events.map((event) => event.id) })),
+    );
+    expect((await latestItem(broke))?.expiresAt).toBe(Math.floor(Date.parse(asked) / 1000) + 400 * 86_400);
+    expect((await changes.listPending()).some((outbox) => outbox.email === broke)).toBe(false);
+  });
+
+  it('writes no latest item for a check that changed nothing, yet shows its time', async () => {
+    const email = 'steady@example.com';
+    await store.record([result(email, '2026-05-01T00:00:00.000Z', true)], {
+      source: 'api',
+      requestId: 'q1',
+      previous: new Map(),
+    });
+    const before = await latestItem(email);
+    await store.record([result(email, '2026-05-01T01:00:00.000Z', true)], {
+      source: 'sweep',
+      requestId: 'q2',
+      previous: await store.getLatestMany([email]),
+    });
+    expect((await latestItem(email))?.version).toBe(before?.version);
+    expect(await store.getLatest(email)).toMatchObject({
+      checkedAt: '2026-05-01T01:00:00.000Z',
+      requestId: 'q2',
+      status: 'OK',
+    });
+    expect((await store.lastCheckedMany([email])).get(email)).toBe('2026-05-01T01:00:00.000Z');
+  });
 
   it('keeps the newer latest result when an older check is stored after it', async () => {
     const email = 'late@example.com';

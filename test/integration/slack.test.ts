@@ -295,7 +295,7 @@ describe('slack + slackWorker (built bundles, loopback Slack, Lambda, Gong, Secr
     expect(buttonsOf(message)[0]?.url).toMatch(/^https:\/\/us-12345\.app\.gong\.io\//);
   });
 
-  it('answers team with the counts per status the table holds and the broken list', async () => {
+  it('answers team with the counts per status the table holds and the broken grouped by cause', async () => {
     await reply((await run('grace@example.com nobody@example.com ada@example.com')).responseUrl);
     s.slack.responses.length = 0;
     s.stack.gong.resetStats();
@@ -315,12 +315,17 @@ describe('slack + slackWorker (built bundles, loopback Slack, Lambda, Gong, Secr
     const { responseUrl } = await run('team');
 
     const message = await reply(responseUrl);
-    expect(message?.text).toBe(
-      `Team status: ${await count('OK')} can be recorded, ${await count('INVALID')} need fixing, ${await count('NOT_IN_GONG')} not in Gong`,
+    const invalid = await count('INVALID');
+    expect(String(message?.text).split('\n')[0]).toBe(
+      `Team status: ${await count('OK')} can be recorded, ${invalid} need fixing, ${await count('NOT_IN_GONG')} not in Gong`,
     );
+    // Everyone INVALID here is broken by the consent page: one company-wide line with their count.
     const list = sectionTexts(message)[1] ?? '';
-    expect(list).toContain('⚠️ *grace@example.com* since');
-    expect(list).toContain('❓ *nobody@example.com* since');
+    expect(list).toContain(
+      `⚠️ *${invalid} user${invalid === 1 ? '' : 's'}* — The Gong consent page is not enabled`,
+    );
+    expect(list).not.toContain('*grace@example.com*');
+    expect(list).toContain('❓ *nobody@example.com* — not in Gong');
     expect(s.stack.gong.stats.calls).toBe(0);
   });
 

@@ -75,19 +75,98 @@ export function linkClickBody(actionId: string, url: string): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** The API Gateway (HTTP API, payload v2) event for a POST to /slack/commands with Slack's headers. */
+/**
+ * A Re-check click (block_actions) as Slack posts it: form-encoded under `payload`. On a message it
+ * carries the message's response_url (under /actions/); on the Home tab the container is a view and
+ * there is none.
+ */
+export function recheckClickBody(fields: {
+  email: string;
+  responseUrl?: string;
+  userId?: string;
+  triggerId?: string;
+  actionId?: string;
+}): string {
+  const onMessage = fields.responseUrl !== undefined;
+  const payload = {
+    type: 'block_actions',
+    user: { id: fields.userId ?? 'U0ADA', username: 'ada', team_id: 'T0LOCAL' },
+    api_app_id: 'A0GONG',
+    token: 'legacy-verification-token',
+    container: onMessage
+      ? { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0GENERAL', is_ephemeral: true }
+      : { type: 'view', view_id: 'V0HOME' },
+    trigger_id: fields.triggerId ?? `${Date.now()}.${++triggerCounter}.recheck`,
+    team: { id: 'T0LOCAL', domain: 'local' },
+    ...(onMessage ? { channel: { id: 'C0GENERAL', name: 'general' }, response_url: fields.responseUrl } : {}),
+    actions: [
+      {
+        action_id: fields.actionId ?? (onMessage ? 'recheck:0' : 'recheck:home'),
+        block_id: 'b1',
+        text: { type: 'plain_text', text: 'Re-check', emoji: true },
+        value: fields.email,
+        type: 'button',
+        action_ts: '1700000001.000200',
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** An Events API delivery of app_home_opened (JSON), as Slack posts it to /slack/events. */
+export function homeOpenedBody(fields: {
+  userId: string;
+  eventId?: string;
+  tab?: 'home' | 'messages';
+}): string {
+  return JSON.stringify({
+    token: 'legacy-verification-token',
+    team_id: 'T0LOCAL',
+    api_app_id: 'A0GONG',
+    event: {
+      type: 'app_home_opened',
+      user: fields.userId,
+      channel: 'D0HOME',
+      tab: fields.tab ?? 'home',
+      event_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+    },
+    type: 'event_callback',
+    event_id: fields.eventId ?? `Ev${Date.now().toString(36).toUpperCase()}${++triggerCounter}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [{ team_id: 'T0LOCAL', user_id: 'U0GONGBOT', is_bot: true }],
+  });
+}
+
+/** Slack's url_verification request, sent when the Events API Request URL is saved. */
+export function urlVerificationBody(challenge: string): string {
+  return JSON.stringify({ token: 'legacy-verification-token', challenge, type: 'url_verification' });
+}
+
+/**
+ * The API Gateway (HTTP API, payload v2) event for a POST to /slack/commands (form body) or, with
+ * `path: '/slack/events'`, the Events API (JSON body), with Slack's headers.
+ */
 export function slackEvent(
   body: string,
-  options: { secret: string; timestamp?: string; signature?: string; base64?: boolean },
+  options: {
+    secret: string;
+    timestamp?: string;
+    signature?: string;
+    base64?: boolean;
+    path?: '/slack/commands' | '/slack/events';
+    headers?: Record<string, string>;
+  },
 ) {
   const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
-  const event = httpEvent('POST', '/slack/commands', {
+  const path = options.path ?? '/slack/commands';
+  const event = httpEvent('POST', path, {
     body: options.base64 ? Buffer.from(body).toString('base64') : body,
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': path === '/slack/events' ? 'application/json' : 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': timestamp,
       'x-slack-signature': options.signature ?? slackSignature(options.secret, timestamp, body),
       'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      ...options.headers,
     },
   });
   return { ...event, isBase64Encoded: options.base64 === true };

@@ -58,7 +58,7 @@ describe('readSlackConfig', () => {
     });
     expect(config.credentials).toEqual({ kind: 'secret', secretId: 'slack', maxAgeSeconds: 60 });
     expect(config.apiUrl).toBe('http://127.0.0.1:3011/api/');
-    expect(config.responseOrigins).toContain('http://127.0.0.1:3011');
+    expect(config.responseUrls).toContain('http://127.0.0.1:3011/commands/');
   });
 
   it('fails naming the variables when only half the env pair is set or the URL is not one', () => {

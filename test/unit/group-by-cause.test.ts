@@ -63,6 +63,7 @@ describe('groupByCause', () => {
       [1, CALENDAR.userFacingError],
     ]);
     expect(problems[1]?.fixUrl).toBeUndefined();
+    expect(problems.map((p) => p.status)).toEqual(['INVALID', 'NOT_IN_GONG', 'INVALID']);
     expect(new Set(problems.map((p) => p.key)).size).toBe(3);
   });
 

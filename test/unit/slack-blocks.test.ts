@@ -7,6 +7,7 @@ import {
   type UserResult,
 } from '#lib/check/report.ts';
 import type { StoredResult } from '#lib/history/history-store.ts';
+import { groupByCause } from '#lib/problems/group-by-cause.ts';
 import { type Block, MAX_BLOCKS } from '#lib/slack/block-kit.ts';
 import {
   buildCheckMessage,
@@ -177,29 +178,53 @@ describe('buildHistoryMessage', () => {
 });
 
 describe('buildTeamMessage', () => {
-  it('returns the counts per status, the broken list and the count beyond it', () => {
-    const broken = {
-      email: 'grace@example.com',
+  it('returns the counts, one line per company-wide cause with its count, per-user lines, and the longest broken', () => {
+    const base = {
       exists: true,
       valid: false,
       status: 'INVALID' as const,
-      userFacingError: 'Consent page off',
       checkedAt: '2026-11-28T12:00:00.000Z',
-      since: '2026-11-20T12:00:00.000Z',
       gongRequestId: 'g',
       source: 'sweep',
       requestId: 'r',
     };
-    const message = buildTeamMessage({
-      counts: { OK: 7, INVALID: 21, NOT_IN_GONG: 2 },
-      broken: [broken],
-      moreBroken: 22,
-    });
+    const consent = Array.from({ length: 30 }, (_, i) => ({
+      ...base,
+      email: `rep${i}@example.com`,
+      since: `2026-11-${String(10 + (i % 10)).padStart(2, '0')}T12:00:00.000Z`,
+      userFacingError: 'The Gong consent page is not enabled in your company. Contact your Gong Admin.',
+      fixUrl: FIX,
+    }));
+    const calendar = {
+      ...base,
+      email: 'linus@example.com',
+      since: '2026-11-01T12:00:00.000Z',
+      userFacingError: 'You have not connected your calendar.',
+      fixUrl: 'https://us-12345.app.gong.io/settings/personal/calendar',
+    };
+    const broken = [...consent, calendar];
+    const message = buildTeamMessage(
+      {
+        counts: { OK: 7, INVALID: 31, NOT_IN_GONG: 0 },
+        problems: groupByCause(broken),
+        broken: [calendar, ...consent.slice(0, 3)],
+      },
+      { teamPageUrl: 'https://api.example.com/' },
+    );
     expectValidBlockKit(message);
-    expect(message.text).toBe('Team status: 7 can be recorded, 21 need fixing, 2 not in Gong');
-    expect(texts(message.blocks)[0]).toContain('30 users');
-    expect(texts(message.blocks)[1]).toContain('⚠️ *grace@example.com* since');
-    expect(texts(message.blocks)[2]).toBe('…and 22 more not shown.');
+    expect(message.text).toMatch(
+      /^Team status: 7 can be recorded, 31 need fixing, 0 not in Gong\n30 × The Gong consent page/,
+    );
+    const all = texts(message.blocks).join('\n');
+    expect(texts(message.blocks)[0]).toContain('38 users');
+    expect(all.match(/consent page is not enabled/g)).toHaveLength(1);
+    expect(all).toContain(
+      `⚠️ *30 users* — The Gong consent page is not enabled in your company. Contact your Gong Admin. <${FIX}|Fix it>`,
+    );
+    expect(all).not.toContain('rep0@example.com*');
+    expect(all).toContain('⚠️ *linus@example.com* — You have not connected your calendar.');
+    expect(all).toContain('Broken the longest: *linus@example.com*, since <!date^');
+    expect(all).toContain('<https://api.example.com/|team-health page>');
   });
 });
 

@@ -93,6 +93,8 @@ describe('createSlackApp', () => {
         commands.push(command);
         return { text: `ran ${command.text}` };
       },
+      onRecheck: async () => undefined,
+      onHomeOpened: async () => undefined,
       logger,
     });
     return { handler, commands };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  changeKey,
+  changeEventId,
   changePendingSortKey,
   enteredOnPrefix,
   historyKey,
@@ -31,10 +31,7 @@ describe('table keys', () => {
     });
     expect(statusPartition('NOT_IN_GONG')).toBe('STATUS#NOT_IN_GONG');
     expect(statusSortKey('2026-11-28T12:00:00.000Z', 'a@x.io')).toBe('2026-11-28T12:00:00.000Z#a@x.io');
-    expect(changeKey('a@x.io', '2026-11-28T12:00:00.000Z', 'r1')).toEqual({
-      pk: 'CHANGE#a@x.io',
-      sk: '2026-11-28T12:00:00.000Z#r1',
-    });
+    expect(changeEventId('2026-11-28T12:00:00.000Z', 'r1')).toBe('2026-11-28T12:00:00.000Z#r1');
     expect(changePendingSortKey('2026-11-28T12:00:00.000Z', 'a@x.io')).toBe(
       '2026-11-28T12:00:00.000Z#a@x.io',
     );
