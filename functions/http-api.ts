@@ -13,6 +13,7 @@ import { createTeamApi } from '#lib/http/team-api.ts';
 import { createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
 import { pageAssets } from '#lib/page/page-assets.ts';
 import { createPageResponder } from '#lib/page/serve-page.ts';
+import { createSweepStore } from '#lib/sweep/sweep-store.ts';
 import { readAuthConfig, readPageSettings } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics } from './wiring/metrics.ts';
@@ -22,7 +23,8 @@ const metrics = createDoorMetrics('api');
 const check = withCheckMetrics(core.checkUsers, metrics.record);
 const authenticate = createAuthenticator(readAuthConfig());
 const users = createUsersApi(core.store);
-const team = createTeamApi({ store: core.store });
+const sweeps = createSweepStore({ db: core.clients.db, table: core.config.table });
+const team = createTeamApi({ store: core.store, listDailyStats: (days) => sweeps.listDailyStats(days) });
 const pageSettings = readPageSettings();
 const page =
   pageAssets && pageSettings

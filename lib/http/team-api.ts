@@ -5,6 +5,7 @@ import { HttpError } from '#lib/errors.ts';
 import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
 import { intParam } from '#lib/http/responses.ts';
 import { type BrokenUser, groupByCause, type Problem } from '#lib/problems/group-by-cause.ts';
+import type { DailyStats } from '#lib/sweep/sweep-store.ts';
 
 type Params = Record<string, string | undefined> | undefined;
 /** All the team reads need of the history store. */
@@ -23,12 +24,7 @@ export const CSV_COLUMNS = ['email', 'status', 'since', 'checkedAt', 'userFacing
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024;
 
 /** One day of the sweep's snapshot, as `GET /v1/stats/daily` answers it. */
-export interface DailyCounts {
-  date: string;
-  ok: number;
-  invalid: number;
-  notInGong: number;
-}
+export type DailyCounts = DailyStats;
 
 /** The CSV answer: the body as API Gateway takes it, and what the headers need. */
 export interface CsvAnswer {
@@ -78,7 +74,7 @@ export async function* everyUser(store: StatusListing, status: UserStatus): Asyn
 export function createTeamApi(options: {
   store: StatusListing;
   /** The sweep's daily snapshots of the last `days` days, oldest first. */
-  listDailyStats?: (days: number) => Promise<DailyCounts[]>;
+  listDailyStats: (days: number) => Promise<DailyCounts[]>;
   now?: () => Date;
 }) {
   const { store } = options;
@@ -107,7 +103,6 @@ export function createTeamApi(options: {
     /** `?days=1..400` (default 90) of the sweep's daily counts, oldest first. */
     async dailyStats(query: Params): Promise<{ days: DailyCounts[] }> {
       const days = intParam(query, 'days', { min: 1, max: 400, fallback: 90 });
-      if (!options.listDailyStats) throw new Error('No store of daily counts was given');
       return { days: await options.listDailyStats(days) };
     },
 

@@ -2,8 +2,11 @@ import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHistoryStore } from '#lib/history/history-store.ts';
+import type { SweepAnswer } from '#lib/sweep/sweep.ts';
+import { createSweepStore } from '#lib/sweep/sweep-store.ts';
 import { CALENDAR_PROBLEM, CONSENT_PAGE_PROBLEM } from '#local/gong-sandbox/users.ts';
 import { type OidcIssuer, startOidcIssuer } from '#local/oidc-issuer.ts';
+import { DEFAULT_BOT_TOKEN, type SlackApiStandIn, startSlackApi } from '#local/slack-api.ts';
 import { httpEvent, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type Api = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -23,6 +26,8 @@ const QUOTED = {
   fixUrl: 'https://us-12345.app.gong.io/settings/personal/calendar?a=1,2',
 };
 const PAGE = { PAGE_CLIENT_ID: 'gong-status-page' };
+const DAY_MS = 86_400_000;
+const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
 
 describe('team reads of the api (built bundle): problems, CSV, daily stats, the page', () => {
   let stack: TestStack;
@@ -242,5 +247,66 @@ describe('team reads of the api (built bundle): problems, CSV, daily stats, the 
       message: expect.stringContaining('PAGE_CLIENT_ID'),
     });
     api = loadHandler('api', env) as Api;
+  });
+});
+
+describe('GET /v1/stats/daily (built api and sweep bundles)', () => {
+  let stack: TestStack;
+  let issuer: OidcIssuer;
+  let slack: SlackApiStandIn;
+  let api: Api;
+  let admin: string;
+  let swept: SweepAnswer;
+  const get = (query?: Record<string, string>) =>
+    api(httpEvent('GET', '/v1/stats/daily', { ...(query ? { query } : {}), token: admin }));
+
+  beforeAll(async () => {
+    [stack, issuer, slack] = await Promise.all([
+      startTestStack({ gong: { rps: 100 } }),
+      startOidcIssuer(),
+      startSlackApi(),
+    ]);
+    api = loadHandler('api', {
+      ...stack.env,
+      AUTH_VERIFY: 'local',
+      AUTH_ISSUER: issuer.url,
+      AUTH_AUDIENCE: issuer.audience,
+      AUTH_JWKS_URL: issuer.jwksUrl,
+    }) as Api;
+    admin = await issuer.mint({ email: 'admin@example.com' });
+    const emails = ['ada@example.com', 'grace@example.com', 'linus@example.com', 'nobody@example.com'];
+    const check = await api(
+      httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails }), token: admin }),
+    );
+    expect(check.statusCode).toBe(200);
+    // Two earlier days as earlier sweeps left them, one outside every window the route allows.
+    const sweeps = createSweepStore({ db: stack.db, table: stack.table });
+    await sweeps.saveDailyStats({ date: day(-2), ok: 5, invalid: 1, notInGong: 0 });
+    await sweeps.saveDailyStats({ date: day(-401), ok: 9, invalid: 9, notInGong: 9 });
+    // Then today's sweep, the built bundle: it stores today's counts when it finishes.
+    const sweep = loadHandler('sweep', {
+      ...stack.env,
+      ALERT_CHANNEL: 'C0ALERTS',
+      SLACK_BOT_TOKEN: DEFAULT_BOT_TOKEN,
+      SLACK_API_URL: slack.url,
+      SWEEP_FUNCTION: 'gong-status-test-sweep',
+    }) as (event: unknown) => Promise<SweepAnswer>;
+    swept = await sweep({});
+  }, 120_000);
+  afterAll(async () => Promise.all([stack?.stop(), issuer?.close(), slack?.close()]));
+
+  it('serves the daily counts the sweep stored, oldest first, within the days asked', async () => {
+    expect(swept).toMatchObject({ done: true, checked: 4 });
+
+    const three = await get({ days: '3' });
+    const fallback = await get();
+    const all = await get({ days: '400' });
+
+    expect(three.statusCode).toBe(200);
+    const today = { date: day(0), ok: 1, invalid: 2, notInGong: 1 };
+    expect(body(three)).toEqual({ days: [{ date: day(-2), ok: 5, invalid: 1, notInGong: 0 }, today] });
+    expect(body(fallback)).toEqual(body(three));
+    expect(body(all).days.map((d: { date: string }) => d.date)).toEqual([day(-2), day(0)]);
+    expect(body(await get({ days: '1' })).days).toEqual([today]);
   });
 });

@@ -46,6 +46,7 @@ describe('team CSV of 100,000 users', () => {
   it('fits under API Gateway’s 6 MB compressed, with every user and bounded memory', async () => {
     const team = createTeamApi({
       store: syntheticStore(100_000),
+      listDailyStats: async () => [],
       now: () => new Date('2026-12-01T00:00:00Z'),
     });
     const heapBefore = process.memoryUsage().heapUsed;
@@ -67,7 +68,7 @@ describe('team CSV of 100,000 users', () => {
   }, 60_000);
 
   it('refuses with 406 naming Accept-Encoding when the plain text would pass 6 MB', async () => {
-    const team = createTeamApi({ store: syntheticStore(100_000) });
+    const team = createTeamApi({ store: syntheticStore(100_000), listDailyStats: async () => [] });
 
     await expect(team.csv({ status: 'INVALID' }, undefined)).rejects.toMatchObject({
       statusCode: 406,
