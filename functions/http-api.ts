@@ -97,11 +97,7 @@ function listRequest(event: Event): { route: 'list' | 'csv' } {
 const servePage: Handler = async (event) => {
   const answer = page?.respond(event.requestContext.http.path, event.headers?.['accept-encoding']);
   if (!answer) {
-    throw new HttpError(
-      404,
-      'PAGE_NOT_CONFIGURED',
-      'This deployment serves no team-health page: set PAGE_CLIENT_ID',
-    );
+    throw new HttpError(404, 'NOT_FOUND', 'This deployment serves no team-health page: set PAGE_CLIENT_ID');
   }
   return answer;
 };

@@ -243,7 +243,7 @@ describe('team reads of the api (built bundle): problems, CSV, daily stats, the 
 
     expect(response.statusCode).toBe(404);
     expect(body(response).error).toMatchObject({
-      code: 'PAGE_NOT_CONFIGURED',
+      code: 'NOT_FOUND',
       message: expect.stringContaining('PAGE_CLIENT_ID'),
     });
     api = loadHandler('api', env) as Api;
