@@ -28,7 +28,7 @@ export interface CheckFailure {
   retryAfterSeconds?: number;
 }
 
-/** The check report of DESIGN.md: every requested email is in exactly one of results or failures. */
+/** The check report (README "How it works"): every requested email is in exactly one of results or failures. */
 export interface CheckReport {
   requestId: string;
   checkedAt: string;

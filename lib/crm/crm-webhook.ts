@@ -13,7 +13,7 @@ import type { CheckNewUsers } from '#lib/crm/new-user-check.ts';
 import type { SecretSource } from '#lib/crm/secret-field.ts';
 import { ConfigError, HttpError } from '#lib/errors.ts';
 
-/** The one event type this endpoint accepts (DESIGN.md, CRM webhook). */
+/** The one event type this endpoint accepts (README "CRM webhook"). */
 export const USER_CREATED = 'user.created';
 /** Name of the idempotency records' partition and key prefix. */
 export const IDEMPOTENCY_NAME = 'crmWebhook';

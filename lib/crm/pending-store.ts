@@ -45,7 +45,7 @@ export interface PendingStore {
   remove(email: string): Promise<void>;
 }
 
-/** Re-check schedule (issue 5): 15 minutes after creation, then hourly, for up to 3 days. */
+/** Re-check schedule (README "CRM webhook"): 15 minutes after creation, then hourly, for up to 3 days. */
 export const PENDING_SCHEDULE = {
   firstAfterMs: 15 * 60_000,
   everyMs: 60 * 60_000,

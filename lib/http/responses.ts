@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { HttpError } from '#lib/errors.ts';
 import { publicError } from '#lib/http/public-error.ts';
 
-/** Request bodies larger than this get 413 (DESIGN.md). */
+/** Request bodies larger than this get 413 (README "Who may call", limits). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A JSON response with the status and headers given. */

@@ -20,7 +20,7 @@ export interface CliCore {
 
 /**
  * Wires the same core as the functions, with the configuration `npm start` uses:
- * - HISTORY_TABLE set (in the environment or .env): DESIGN.md's environment as it is, e.g. a deployed table;
+ * - HISTORY_TABLE set (in the environment or .env): the functions' environment as it is (README "Configuration"), e.g. a deployed table;
  * - else a running `npm start` on LOCAL_DATA_DIR: its dynalite, and its Gong sandbox if it runs one;
  * - else dynalite on LOCAL_DATA_DIR and, without Gong credentials, the sandbox, for this command only.
  */

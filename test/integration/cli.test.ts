@@ -6,7 +6,7 @@ import type { CheckReport } from '#lib/check/report.ts';
 import { cleanEnv, runCli } from '../support/cli.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
-describe('npm run check / npm run history against the Gong sandbox (DESIGN.md environment)', () => {
+describe('npm run check / npm run history against the Gong sandbox, with the environment the functions read', () => {
   let stack: TestStack;
   let env: NodeJS.ProcessEnv;
   let dir: string;

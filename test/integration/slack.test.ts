@@ -29,7 +29,7 @@ interface Section {
   elements?: { type: string; text: string | { text: string }; url?: string }[];
 }
 
-/** Everything the two bundles talk to, on loopback, and both bundles loaded with DESIGN.md's environment. */
+/** Everything the two bundles talk to, on loopback, and both bundles loaded with the functions' environment (README "Configuration"). */
 async function startSlackStack(gongLatencyMs = 0) {
   const stack = await startTestStack({ gong: { rps: 100, latencyMs: gongLatencyMs } });
   const slack = await startSlackApi();

@@ -15,7 +15,7 @@ export const DYNAMO_ENGINE = process.env.TEST_DYNAMO === 'dynamodb-local' ? 'dyn
 
 export const GONG_SECRET_ID = 'gong-status/gong';
 
-/** Loopback stand-ins for everything the product talks to, and DESIGN.md's environment pointing at them. */
+/** Loopback stand-ins for everything the product talks to, and the functions' environment (README "Configuration") pointing at them. */
 export interface TestStack {
   dynamo: LocalDynamo;
   gong: GongSandbox;
@@ -108,7 +108,7 @@ export async function startTestStack(
 }
 
 /**
- * Loads a built bundle (dist/<name>.js) fresh, with exactly `env` as DESIGN.md's environment:
+ * Loads a built bundle (dist/<name>.js) fresh, with exactly `env` as the functions' environment:
  * the bundle wires itself at load time, as it does in a new Lambda container.
  */
 export function loadHandler<E = unknown, R = unknown>(
