@@ -7,10 +7,14 @@ import { type Caller, UnauthorizedError } from '#lib/auth/verify-token.ts';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { assertGongAnswered } from '#lib/check/failures.ts';
 import { deadlineOf } from '#lib/deadline.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { HttpError, ValidationError } from '#lib/errors.ts';
 import { httpErrors, json, jsonBody } from '#lib/http/responses.ts';
+import { createTeamApi } from '#lib/http/team-api.ts';
 import { createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
-import { readAuthConfig } from './wiring/config.ts';
+import { pageAssets } from '#lib/page/page-assets.ts';
+import { createPageResponder } from '#lib/page/serve-page.ts';
+import { createSweepStore } from '#lib/sweep/sweep-store.ts';
+import { readAuthConfig, readPageSettings } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics } from './wiring/metrics.ts';
 
@@ -19,6 +23,13 @@ const metrics = createDoorMetrics('api');
 const check = withCheckMetrics(core.checkUsers, metrics.record);
 const authenticate = createAuthenticator(readAuthConfig());
 const users = createUsersApi(core.store);
+const sweeps = createSweepStore({ db: core.clients.db, table: core.config.table });
+const team = createTeamApi({ store: core.store, listDailyStats: (days) => sweeps.listDailyStats(days) });
+const pageSettings = readPageSettings();
+const page =
+  pageAssets && pageSettings
+    ? createPageResponder(pageAssets, pageSettings.config, { connectOrigins: pageSettings.connectOrigins })
+    : undefined;
 /** A check request names at most 1000 entries, duplicates included (README "Who may call"). */
 const MAX_EMAILS = 1000;
 
@@ -74,6 +85,23 @@ function checkRequest(event: Event): { route: 'check'; emails: string[] } {
 
 const userEmail = (event: Event) => emailFromPath(event.pathParameters?.email);
 
+/** `GET /v1/users`: one JSON page, or with `format=csv` every user of the status. */
+function listRequest(event: Event): { route: 'list' | 'csv' } {
+  const format = event.queryStringParameters?.format ?? 'json';
+  if (format !== 'json' && format !== 'csv')
+    throw new HttpError(400, 'BAD_PARAMETER', '"format" must be json or csv');
+  return { route: format === 'csv' ? 'csv' : 'list' };
+}
+
+/** The page's shell and assets: public (README "The team-health page"); its data calls need a token. */
+const servePage: Handler = async (event) => {
+  const answer = page?.respond(event.requestContext.http.path, event.headers?.['accept-encoding']);
+  if (!answer) {
+    throw new HttpError(404, 'NOT_FOUND', 'This deployment serves no team-health page: set PAGE_CLIENT_ID');
+  }
+  return answer;
+};
+
 const routes: Route[] = [
   guarded('POST', '/v1/checks', checkRequest, async ({ emails }, _event, context) => {
     const report = await check(emails, {
@@ -84,11 +112,22 @@ const routes: Route[] = [
     });
     return json(200, assertGongAnswered(report));
   }),
+  guarded('GET', '/v1/users', listRequest, async ({ route }, event) => {
+    if (route === 'list') return json(200, await users.byStatus(event.queryStringParameters));
+    const csv = await team.csv(event.queryStringParameters, event.headers?.['accept-encoding']);
+    return { statusCode: 200, headers: csv.headers, body: csv.body, isBase64Encoded: csv.isBase64Encoded };
+  }),
   guarded(
     'GET',
-    '/v1/users',
-    () => ({ route: 'list' }),
-    async (_asked, event) => json(200, await users.byStatus(event.queryStringParameters)),
+    '/v1/problems',
+    () => ({ route: 'problems' }),
+    async () => json(200, await team.problems()),
+  ),
+  guarded(
+    'GET',
+    '/v1/stats/daily',
+    () => ({ route: 'stats' }),
+    async (_asked, event) => json(200, await team.dailyStats(event.queryStringParameters)),
   ),
   guarded(
     'GET',
@@ -102,11 +141,18 @@ const routes: Route[] = [
     (event) => ({ route: 'history', email: userEmail(event) }),
     async ({ email }, event) => json(200, await users.history(email, event.queryStringParameters)),
   ),
+  // The page is not under /v1: nobody needs a token for the shell and its assets.
+  ...(page ? Object.values(page.paths) : ['/']).map((path) => ({
+    method: 'GET' as const,
+    path,
+    handler: servePage,
+  })),
 ];
 
 /**
- * The HTTP API (API Gateway payload v2): checks, latest results, history, status listings. Every
- * other path and method arrives here too (serverless.yml's catch-all route) and gets our JSON 404.
+ * The HTTP API (API Gateway payload v2): checks, latest results, history, listings, the team's problems,
+ * daily counts and CSV, and the team-health page (public: GET / and its assets). Every other path
+ * and method arrives here too (serverless.yml's catch-all route) and gets our JSON 404.
  */
 export const handler = middy<Event, Result>()
   .before((request) => core.logger.addContext(request.context))

@@ -202,7 +202,7 @@ function loginPage(uid: string, options: { error?: string; email?: string } = {}
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Sign in - gong-status (local)</title></head>
+<title>Sign in - gong-status (local)</title><link rel="icon" href="data:,"></head>
 <body>
 <main>
 <h1>Sign in to gong-status</h1>

@@ -55,6 +55,7 @@ async function start(): Promise<void> {
   );
   const api = createApi({ base: config.apiBase ?? '', token: () => session.token });
   await showDashboard(main, api, session.email, {
+    role: session.role,
     onUnauthorized: () => loggedOut(auth, 'Your login has expired or was refused. Log in again to go on.'),
   });
 }

@@ -1,4 +1,5 @@
 import { type User, UserManager } from 'oidc-client-ts';
+import { type Role, roleOfToken } from './claims.ts';
 import type { PageConfig } from './config.ts';
 
 /** Who is logged in, and the token the data calls carry. */
@@ -7,6 +8,11 @@ export interface Session {
   email: string | undefined;
   name: string | undefined;
   expired: boolean;
+  /**
+   * What the token's own claims say, by the server's rule (README "Who may call"); undefined when the
+   * token is not a readable JWT. Only picks the view: the API decides what the caller may read.
+   */
+  role: Role | undefined;
 }
 
 /** Login through the issuer with authorization code + PKCE, kept in sessionStorage by oidc-client-ts. */
@@ -38,7 +44,7 @@ export function createAuth(config: PageConfig, location: Location, history: Hist
     if (!token) return undefined;
     const email = typeof user.profile.email === 'string' ? user.profile.email.toLowerCase() : undefined;
     const name = typeof user.profile.name === 'string' ? user.profile.name : undefined;
-    return { token, email, name, expired: user.expired === true };
+    return { token, email, name, expired: user.expired === true, role: roleOfToken(token) };
   }
 
   return {

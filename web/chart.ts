@@ -24,11 +24,20 @@ export function trendData(days: readonly DailyCounts[]): uPlot.AlignedData {
  * and the legend names them, so the chart reads without colour.
  */
 export function drawTrend(target: HTMLElement, days: readonly DailyCounts[], width: number): uPlot {
+  const data = trendData(days);
+  const first = data[0][0] ?? Date.now() / 1000;
+  const last = data[0][data[0].length - 1] ?? first;
   const options: uPlot.Options = {
     width,
     height: 280,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-    scales: { x: { time: true }, share: { range: [0, 100] }, count: {} },
+    scales: {
+      // At least the 90 days the trend covers, ending on the last sweep, from the data itself: for a
+      // single point uPlot widens a time scale in seconds by 86,400,000 s (1,000 days), not one day.
+      x: { time: true, range: () => [Math.min(first, last - 89 * 86_400), last] },
+      share: { range: [0, 100] },
+      count: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] },
+    },
     axes: [
       {},
       { scale: 'share', label: 'Share recordable (%)', values: (_u, ticks) => ticks.map((t) => `${t}%`) },
@@ -48,5 +57,5 @@ export function drawTrend(target: HTMLElement, days: readonly DailyCounts[], wid
       { label: 'Not in Gong', scale: 'count', stroke: '#5d4037', width: 1.5, dash: [10, 3, 2, 3] },
     ],
   };
-  return new uPlot(options, trendData(days), target);
+  return new uPlot(options, data, target);
 }

@@ -19,10 +19,13 @@ export interface DashboardHooks {
   /** The token was refused or is missing: ask the person to log in again. */
   onUnauthorized: () => void;
   now?: () => Date;
+  /** From the token's claims: a member goes straight to their own view, without a refused call. */
+  role?: 'admin' | 'member' | undefined;
 }
 
 /**
- * Shows the admin view when `GET /v1/problems` answers, the member's own status when it answers 403.
+ * Shows the admin view when `GET /v1/problems` answers, the member's own status when it answers 403
+ * (or at once when the token's claims say member).
  * `email` is the logged-in person's, from their id token.
  */
 export async function showDashboard(
@@ -42,6 +45,10 @@ export async function showDashboard(
   };
   main.replaceChildren(renderNotice('Loading…'));
   try {
+    if (hooks.role === 'member') {
+      await showMember(main, api, email, now);
+      return;
+    }
     let problems: Awaited<ReturnType<Api['problems']>>;
     try {
       problems = await api.problems();

@@ -102,7 +102,13 @@ export function renderCounts(latest: DailyCounts | undefined): HTMLElement {
 /** The trend of the last days: a chart, and the same numbers as a table for those who cannot see it. */
 export function renderTrend(days: readonly DailyCounts[], width: number): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'trend-title', class: 'card' });
-  section.append(h('h2', { id: 'trend-title' }, `Last ${days.length} sweep days`));
+  section.append(
+    h(
+      'h2',
+      { id: 'trend-title' },
+      `Trend: ${days.length} ${days.length === 1 ? 'sweep day' : 'sweep days'} of the last 90`,
+    ),
+  );
   if (days.length === 0) {
     section.append(h('p', {}, 'No daily counts yet.'));
     return section;

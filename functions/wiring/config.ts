@@ -3,6 +3,7 @@ import type { SecretFieldSetting } from '#lib/crm/secret-field.ts';
 import { ConfigError } from '#lib/errors.ts';
 import type { GongCredentialSetting } from '#lib/gong/credentials.ts';
 import type { SecretRef } from '#lib/json-secret.ts';
+import type { PageConfig } from '#lib/page/page-config.ts';
 import type { SlackBotTokenSetting, SlackCredentialSetting } from '#lib/slack/credentials.ts';
 
 /**
@@ -377,4 +378,39 @@ export function readAuthConfig(env: Env = process.env): AuthConfig {
     if (!URL.canParse(value)) throw new ConfigError(`Environment variable ${name} must be an absolute URL`);
   }
   return { verify, issuer, audiences, jwksUrl };
+}
+
+// --- The team-health page, served by api -----------------------------------------------------------
+
+/** What api tells the page (its config) and which other origins the page may call. */
+export interface PageSettings {
+  config: PageConfig;
+  /** PAGE_CONNECT_ORIGINS: where the issuer's token endpoint lives when not on the issuer (Cognito's hosted UI). */
+  connectOrigins: string[];
+}
+
+/**
+ * Reads the page's section (README "The team-health page"): PAGE_CLIENT_ID, the issuer's client id
+ * for the page; PAGE_AUTHORITY, default AUTH_ISSUER; PAGE_USE_ID_TOKEN (Cognito: its access tokens
+ * carry no email); PAGE_CONNECT_ORIGINS, comma-separated. Undefined when PAGE_CLIENT_ID is unset:
+ * api then serves no page, and its other routes work as before.
+ */
+export function readPageSettings(env: Env = process.env): PageSettings | undefined {
+  const clientId = optionalEnv(env, 'PAGE_CLIENT_ID');
+  if (!clientId) return undefined;
+  const authority = optionalEnv(env, 'PAGE_AUTHORITY') ?? optionalEnv(env, 'AUTH_ISSUER');
+  if (!authority)
+    throw new ConfigError('Set PAGE_AUTHORITY or AUTH_ISSUER: the issuer the page logs in with');
+  const connectOrigins = (optionalEnv(env, 'PAGE_CONNECT_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of [authority, ...connectOrigins]) {
+    if (!/^https?:\/\/[^/]/.test(origin)) {
+      throw new ConfigError('PAGE_AUTHORITY, AUTH_ISSUER and PAGE_CONNECT_ORIGINS must be http(s) URLs');
+    }
+  }
+  const config: PageConfig = { authority, clientId };
+  if (flagEnv(env, 'PAGE_USE_ID_TOKEN')) config.useIdToken = true;
+  return { config, connectOrigins };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { PageConfig } from './page-config.ts';
 
 export type { PageConfig } from './page-config.ts';
@@ -15,14 +16,19 @@ export interface PageResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** True when `body` is base64 of gzip bytes (`content-encoding: gzip`). */
+  isBase64Encoded?: boolean;
 }
 
 /** The page's answers, built once per container; `respond` is a lookup, no work per request. */
 export interface PageResponder {
   /** The paths it answers: `/`, and the script and stylesheet under content-hashed names. */
   paths: { html: string; js: string; css: string };
-  /** The answer for a GET of `path`, or undefined when the path is not the page's. */
-  respond(path: string): PageResponse | undefined;
+  /**
+   * The answer for a GET of `path`, or undefined when the path is not the page's; gzip-compressed
+   * when `acceptEncoding` (the request's Accept-Encoding) allows it.
+   */
+  respond(path: string, acceptEncoding?: string): PageResponse | undefined;
 }
 
 const CONFIG_PLACEHOLDER = '<script id="config" type="application/json">{}</script>';
@@ -137,10 +143,24 @@ export function createPageResponder(
     ],
   ]);
 
+  // API Gateway's HTTP APIs never compress: the script is a third of its size gzipped, so compress it
+  // once per container and send that to every browser (they all accept gzip).
+  const compressed = new Map<string, PageResponse>();
+  for (const [path, answer] of answers) {
+    compressed.set(path, {
+      ...answer,
+      headers: { ...answer.headers, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+      body: gzipSync(answer.body, { level: 9 }).toString('base64'),
+      isBase64Encoded: true,
+    });
+    answer.headers.vary = 'accept-encoding';
+  }
+
   return {
     paths,
-    respond(path) {
-      const answer = answers.get(path === '' ? '/' : path);
+    respond(path, acceptEncoding) {
+      const key = path === '' ? '/' : path;
+      const answer = (/\bgzip\b/i.test(acceptEncoding ?? '') ? compressed : answers).get(key);
       return answer && { ...answer, headers: { ...answer.headers } };
     },
   };

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { type BuildOptions, build, context } from 'esbuild';
 import { boltLambdaOnly } from './bolt-lambda-only.ts';
 import { FUNCTIONS } from './functions.ts';
+import { embedPage } from './page.ts';
 
 /** One minified CommonJS bundle per function: the format osls, serverless-offline and Lambda all load. */
 export const buildOptions: BuildOptions = {
@@ -20,7 +21,7 @@ export const buildOptions: BuildOptions = {
   external: [],
   logLevel: 'warning',
   metafile: true,
-  plugins: [boltLambdaOnly],
+  plugins: [boltLambdaOnly, embedPage],
 };
 
 /** Builds every bundle once, or keeps rebuilding on change with `--watch`. */

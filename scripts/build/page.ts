@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import type { PageAssets } from '#lib/page/serve-page.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -12,6 +12,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * script and one stylesheet, in memory, and returns them with the HTML shell: what the api bundle embeds.
  */
 export async function buildPage(options: { entry?: string; minify?: boolean } = {}): Promise<PageAssets> {
+  return (await buildPageWithInputs(options)).assets;
+}
+
+async function buildPageWithInputs(
+  options: { entry?: string; minify?: boolean } = {},
+): Promise<{ assets: PageAssets; inputs: string[] }> {
   const result = await build({
     entryPoints: { app: resolve(ROOT, options.entry ?? 'web/app.ts') },
     outdir: 'out',
@@ -25,15 +31,40 @@ export async function buildPage(options: { entry?: string; minify?: boolean } = 
     legalComments: 'none',
     sourcemap: false,
     logLevel: 'warning',
+    metafile: true,
   });
   const text = (suffix: string): string => {
     const file = result.outputFiles.find((output) => output.path.endsWith(suffix));
     if (!file) throw new Error(`esbuild made no ${suffix}`);
     return file.text;
   };
-  const html = await readFile(resolve(ROOT, 'web/index.html'), 'utf8');
-  return { html, js: text('.js'), css: text('.css') };
+  const shell = resolve(ROOT, 'web/index.html');
+  const html = await readFile(shell, 'utf8');
+  const inputs = [shell, ...Object.keys(result.metafile.inputs).map((input) => resolve(ROOT, input))];
+  return { assets: { html, js: text('.js'), css: text('.css') }, inputs };
 }
+
+/** The module the api bundle reads the page from; the plugin below gives it the built assets. */
+const PAGE_ASSETS_MODULE = /[\\/]lib[\\/]page[\\/]page-assets\.ts$/;
+
+/**
+ * An esbuild plugin that builds the page while the functions are bundled and embeds it as the
+ * `pageAssets` of lib/page/page-assets.ts: `npm run build` stays one step, and in watch mode
+ * (npm start) an edit under web/ rebuilds the api bundle too.
+ */
+export const embedPage: Plugin = {
+  name: 'embed-page',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: PAGE_ASSETS_MODULE }, async () => {
+      const { assets, inputs } = await buildPageWithInputs();
+      return {
+        contents: `export const pageAssets = ${JSON.stringify(assets)};`,
+        loader: 'js',
+        watchFiles: inputs,
+      };
+    });
+  },
+};
 
 /** Writes the assets to `dir` as index.html, app.js and app.css. */
 export async function writePage(assets: PageAssets, dir = resolve(ROOT, 'dist/web')): Promise<void> {

@@ -35,6 +35,11 @@ export function printBanner(options: {
     log(
       `                    admins: ${services.issuer.admins.join(', ')} (LOCAL_ADMINS); anyone else is a member; any password`,
     );
+    log(
+      bold(
+        `  Team health     ${urls.http}/  (the page: Log in as ${services.issuer.admins[0]} to see the team)`,
+      ),
+    );
   }
   log(`  Lambda invoke   ${urls.lambda}  (AWS_ENDPOINT_URL_LAMBDA of the functions)`);
   log(

@@ -49,6 +49,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
 export interface WatchedPage {
   page: Page;
   errors: string[];
+  /** `<status> <method> <url>` of every answer of 400 or more: a console error names no URL. */
+  failedRequests: string[];
 }
 
 /** Opens a page that records console errors (CSP violations among them) and page errors. */
@@ -56,10 +58,16 @@ export async function openPage(browser: TestBrowser): Promise<WatchedPage> {
   const page = await browser.context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    // A failed resource's message names no URL; its location does (a favicon is no page request).
+    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => errors.push(`${error.name}: ${error.message}`));
-  return { page, errors };
+  const failedRequests: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      failedRequests.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  return { page, errors, failedRequests };
 }
 
 /** Saves a full-page screenshot as PNG. */

@@ -118,7 +118,9 @@ export function loadHandler<E = unknown, R = unknown>(
   const path = resolve('dist', `${name}.js`);
   delete require.cache[path];
   for (const key of Object.keys(process.env)) {
-    if (/^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AUTH_|AWS_ENDPOINT_URL)/.test(key))
+    if (
+      /^(GONG_|SLACK_|CRM_|HISTORY_|ALERT_|SWEEP_|NUDGE_|SALESFORCE_|AUTH_|PAGE_|AWS_ENDPOINT_URL)/.test(key)
+    )
       delete process.env[key];
   }
   Object.assign(process.env, env);

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy, createPageResponder, scriptSafeJson } from '#lib/page/serve-page.ts';
 
@@ -34,6 +35,19 @@ describe('createPageResponder', () => {
     expect(js?.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js?.headers['cache-control']).toContain('immutable');
     expect(css?.headers['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('returns gzip (base64) to a client that accepts it, the same bytes uncompressed', () => {
+    const page = createPageResponder(assets, config);
+
+    const plain = page.respond(page.paths.js);
+    const gzipped = page.respond(page.paths.js, 'gzip, deflate, br');
+
+    expect(plain?.isBase64Encoded).toBeUndefined();
+    expect(plain?.headers.vary).toBe('accept-encoding');
+    expect(gzipped).toMatchObject({ statusCode: 200, isBase64Encoded: true });
+    expect(gzipped?.headers).toMatchObject({ 'content-encoding': 'gzip', vary: 'accept-encoding' });
+    expect(gunzipSync(Buffer.from(String(gzipped?.body), 'base64')).toString('utf8')).toBe(assets.js);
   });
 
   it('returns a new script name when the script changes', () => {
