@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
 import { describeError } from '#lib/errors.ts';
+import type { CallPriority } from '#lib/gong/pacer.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
 import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
 
@@ -15,6 +16,8 @@ export interface CheckOptions {
   /** Cap on distinct emails (the HTTP API allows 1000). */
   maxEmails?: number;
   onBatchDone?: (done: number, total: number) => void;
+  /** 'background' (sweep, re-checks) stops at 80% of the day's Gong budget; a person (the default) may use it all. */
+  priority?: CallPriority;
 }
 
 /** The one use case: check users in Gong, compare with what we knew, keep the history. */
@@ -74,7 +77,10 @@ export function createCheckUsers(deps: {
     let done = 0;
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
-        const outcome = await gong.checkBatch(batch, { deadline: options.deadline });
+        const outcome = await gong.checkBatch(batch, {
+          deadline: options.deadline,
+          priority: options.priority ?? 'person',
+        });
         const results = await storeBatch(outcome.statuses, await previousRead, options);
         options.onBatchDone?.(++done, batches.length);
         return { results, failures: outcome.failures };
