@@ -63,6 +63,10 @@ interface PacerOptions {
   now?: () => number;
 }
 
+function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
 /** The next UTC midnight after `at` (epoch ms). */
 export function nextUtcMidnight(at: number): number {
   const day = new Date(at);
@@ -90,17 +94,24 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   const pk = rateSlotPartition(key);
   const intervalMs = 1000 / rps;
   // Lateness a call may still have and keep its slot; beyond it the slot is given up.
-  const toleranceMs = intervalMs * 0.1;
+  const toleranceMs = intervalMs * 0.05;
   const slotsPerBlock = Math.max(1, Math.floor(rps));
   const blockMs = slotsPerBlock * intervalMs;
-  // How recent a read of the shared pause must be when a call starts: a 429 elsewhere reaches us within this.
-  const pauseFreshMs = Math.min(100, intervalMs / 2);
+  // A block's start times its number in floating point: the nudge keeps a start inside its own block.
+  const blockOf = (at: number) => Math.floor((at + 1e-6) / blockMs);
+  // The shared pause is read over and over while callers wait (a 429 elsewhere reaches us within a
+  // read), off their critical path; only a caller whose latest read is older than pauseStaleMs waits for one.
+  const pausePollMs = Math.min(100, intervalMs);
+  const pauseStaleMs = 500;
   const claims = new Map<number, Promise<boolean>>();
   const won = new Set<number>();
   let lastTarget = Number.NEGATIVE_INFINITY;
   let lastStart = Number.NEGATIVE_INFINITY;
   let pausedUntil = 0;
-  let pauseRead: { startedAt: number; done: Promise<void> } | undefined;
+  let pauseKnownAsOf = Number.NEGATIVE_INFINITY;
+  let pauseInFlight: Promise<void> | undefined;
+  let pausePoll: NodeJS.Timeout | undefined;
+  const reserving: Record<CallPriority, Promise<void> | undefined> = { person: undefined, background: undefined };
   const waiting: Record<CallPriority, number> = { person: 0, background: 0 };
   const credits: Record<CallPriority, { day: string; left: number }> = {
     person: { day: '', left: 0 },
@@ -144,7 +155,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
 
   /** Claims blocks ahead, off the callers' critical path, until one is ours. */
   function claimAhead(block: number, tries = 3): void {
-    if (tries <= 0 || waiting.person + waiting.background <= 1) return;
+    if (tries <= 0) return;
     void claim(block).then(
       (ours) => {
         if (!ours) claimAhead(block + 1, tries - 1);
@@ -154,37 +165,77 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   }
 
   function readPause(): Promise<void> {
+    if (pauseInFlight) return pauseInFlight;
     const startedAt = now();
-    if (pauseRead && startedAt - pauseRead.startedAt < pauseFreshMs) return pauseRead.done;
-    const done = db
+    pauseInFlight = db
       .send(new GetCommand({ TableName: table, Key: gongPauseKey(key), ConsistentRead: true }))
-      .then((out) => {
-        const until = out.Item?.pauseUntil;
-        if (typeof until === 'number') pausedUntil = Math.max(pausedUntil, until);
-      })
-      // Unreadable now: the pause we know of still holds, and the next call reads again.
-      .catch(() => {
-        if (pauseRead?.startedAt === startedAt) pauseRead = undefined;
+      .then(
+        (out) => {
+          const until = out.Item?.pauseUntil;
+          if (typeof until === 'number') pausedUntil = Math.max(pausedUntil, until);
+          pauseKnownAsOf = Math.max(pauseKnownAsOf, startedAt);
+        },
+        // Unreadable now: the pause we know of still holds, and the next read tries again.
+        () => undefined,
+      )
+      .finally(() => {
+        pauseInFlight = undefined;
+        if (waiting.person + waiting.background > 0 && !pausePoll) {
+          pausePoll = setTimeout(
+            () => {
+              pausePoll = undefined;
+              void readPause();
+            },
+            Math.max(0, pausePollMs - (now() - startedAt)),
+          );
+          pausePoll.unref();
+        }
       });
-    pauseRead = { startedAt, done };
-    return done;
+    return pauseInFlight;
   }
 
-  /** Takes one call of the day's budget, reserving a block's worth at a time. */
+  /** Takes one call of the day's budget from this container's reserved calls, reserving more ahead. */
   async function spend(priority: CallPriority): Promise<void> {
-    const budget = options.dailyBudget;
-    if (budget === undefined) return;
-    const at = now();
-    const day = new Date(at).toISOString().slice(0, 10);
-    const mine = credits[priority];
-    if (mine.day === day && mine.left > 0) {
-      mine.left--;
-      return;
+    if (options.dailyBudget === undefined) return;
+    for (;;) {
+      const mine = credits[priority];
+      if (mine.day === utcDay(now()) && mine.left > 0) {
+        mine.left--;
+        // Reserve the next calls while these are spent, so the write is off the callers' path.
+        if (mine.left < waiting[priority] - 1) void reserve(priority).catch(() => undefined);
+        return;
+      }
+      await reserve(priority);
     }
+  }
+
+  function reserve(priority: CallPriority): Promise<void> {
+    let pending = reserving[priority];
+    if (!pending) {
+      pending = reserveOnce(priority).finally(() => {
+        reserving[priority] = undefined;
+      });
+      reserving[priority] = pending;
+    }
+    return pending;
+  }
+
+  /**
+   * One conditional ADD to the day's counter: a block's worth for background work (it comes in
+   * bulk, one batch after another), as many as are waiting for people.
+   */
+  async function reserveOnce(priority: CallPriority): Promise<void> {
+    const budget = options.dailyBudget ?? 0;
+    const at = now();
+    const day = utcDay(at);
     const limit = priority === 'background' ? Math.floor(budget * BACKGROUND_SHARE) : budget;
     const itemKey = gongBudgetKey(key, day);
-    let want = Math.max(1, Math.min(slotsPerBlock, waiting[priority]));
+    const mine = credits[priority];
+    const held = mine.day === day ? mine.left : 0;
+    const demand = priority === 'background' ? slotsPerBlock : waiting[priority] - held;
+    let want = Math.min(slotsPerBlock, limit, Math.max(1, demand));
     for (;;) {
+      if (want <= 0) throw new BudgetSpentError({ priority, budget, used: limit, renewsAt: nextUtcMidnight(at) });
       try {
         const out = await db.send(
           new UpdateCommand({
@@ -201,14 +252,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
             ReturnValues: 'UPDATED_NEW',
           }),
         );
-        const used = Number(out.Attributes?.count ?? want);
-        options.onBudgetUsed?.((used / budget) * 100);
-        credits[priority] = { day, left: want - 1 };
+        options.onBudgetUsed?.((Number(out.Attributes?.count ?? want) / budget) * 100);
+        const current = credits[priority];
+        credits[priority] = { day, left: (current.day === day ? current.left : 0) + want };
         return;
       } catch (error: unknown) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
-      // Not room for a whole block: take what is left, if anything.
+      // Not room for that many: take what is left, if anything.
       const out = await db.send(new GetCommand({ TableName: table, Key: itemKey, ConsistentRead: true }));
       const used = Number(out.Item?.count ?? 0);
       if (used >= limit) throw new BudgetSpentError({ priority, budget, used, renewsAt: nextUtcMidnight(at) });
@@ -224,25 +275,25 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     for (;;) {
       let target = Math.max(lastTarget + intervalMs, lastStart + intervalMs - toleranceMs, pausedUntil, now());
       if (target > deadline) throw new SlotUnavailableError(target - now());
-      const block = Math.floor(target / blockMs);
+      const block = blockOf(target);
       if (!(await claim(block))) {
         // Another container has this block: ours starts at a block boundary, never inside theirs.
         lastTarget = Math.max(lastTarget, (block + 1) * blockMs - intervalMs);
         claimAhead(block + 1);
         continue;
       }
-      claimAhead(block + 1);
-      const pauseCheckIn = target - pauseFreshMs - now();
-      if (pauseCheckIn > 0) await sleep(pauseCheckIn);
-      await readPause();
-      if (pausedUntil > target) continue;
+      // Claim the next block only for callers this one cannot serve: an unused block is a hole for the others.
+      const slotsLeft = Math.floor(((block + 1) * blockMs - target) / intervalMs + 1e-6);
+      if (waiting.person + waiting.background > slotsLeft) claimAhead(block + 1);
+      if (!pausePoll) void readPause();
       const wait = target - now();
       if (wait > 0) await sleep(wait);
+      if (now() - pauseKnownAsOf > pauseStaleMs) await readPause();
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;
       if (startAt < lastStart + intervalMs - toleranceMs) continue;
-      const startBlock = Math.floor(startAt / blockMs);
+      const startBlock = blockOf(startAt);
       const lastSlotOfBlock = (startBlock + 1) * blockMs - intervalMs;
       const inOurBlock = won.has(startBlock);
       const nextIsOurs = won.has(startBlock + 1);
