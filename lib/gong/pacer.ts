@@ -111,7 +111,10 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   let pauseKnownAsOf = Number.NEGATIVE_INFINITY;
   let pauseInFlight: Promise<void> | undefined;
   let pausePoll: NodeJS.Timeout | undefined;
-  const reserving: Record<CallPriority, Promise<void> | undefined> = { person: undefined, background: undefined };
+  const reserving: Record<CallPriority, Promise<void> | undefined> = {
+    person: undefined,
+    background: undefined,
+  };
   const waiting: Record<CallPriority, number> = { person: 0, background: 0 };
   const credits: Record<CallPriority, { day: string; left: number }> = {
     person: { day: '', left: 0 },
@@ -235,7 +238,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     const demand = priority === 'background' ? slotsPerBlock : waiting[priority] - held;
     let want = Math.min(slotsPerBlock, limit, Math.max(1, demand));
     for (;;) {
-      if (want <= 0) throw new BudgetSpentError({ priority, budget, used: limit, renewsAt: nextUtcMidnight(at) });
+      if (want <= 0)
+        throw new BudgetSpentError({ priority, budget, used: limit, renewsAt: nextUtcMidnight(at) });
       try {
         const out = await db.send(
           new UpdateCommand({
@@ -262,7 +266,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // Not room for that many: take what is left, if anything.
       const out = await db.send(new GetCommand({ TableName: table, Key: itemKey, ConsistentRead: true }));
       const used = Number(out.Item?.count ?? 0);
-      if (used >= limit) throw new BudgetSpentError({ priority, budget, used, renewsAt: nextUtcMidnight(at) });
+      if (used >= limit)
+        throw new BudgetSpentError({ priority, budget, used, renewsAt: nextUtcMidnight(at) });
       want = Math.min(want, limit - used);
     }
   }
@@ -273,7 +278,12 @@ export function createCallPacer(options: PacerOptions): CallPacer {
 
   async function take(deadline: number): Promise<number> {
     for (;;) {
-      let target = Math.max(lastTarget + intervalMs, lastStart + intervalMs - toleranceMs, pausedUntil, now());
+      const target = Math.max(
+        lastTarget + intervalMs,
+        lastStart + intervalMs - toleranceMs,
+        pausedUntil,
+        now(),
+      );
       if (target > deadline) throw new SlotUnavailableError(target - now());
       const block = blockOf(target);
       if (!(await claim(block))) {
@@ -288,7 +298,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (!pausePoll) void readPause();
       const wait = target - now();
       if (wait > 0) await sleep(wait);
-      if (now() - pauseKnownAsOf > pauseStaleMs) await readPause();
+      // A slow table delays a call by at most pauseStaleMs: Gong would answer a call in a pause with
+      // another 429 (and pause us again), a table that stalls every call costs more.
+      if (now() - pauseKnownAsOf > pauseStaleMs) await Promise.race([readPause(), sleep(pauseStaleMs)]);
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;

@@ -4,7 +4,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FailureCode } from '#lib/check/failures.ts';
 import { describeError } from '#lib/errors.ts';
 import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
-import { BudgetSpentError, type CallPacer, type CallPriority, SlotUnavailableError } from '#lib/gong/pacer.ts';
+import {
+  BudgetSpentError,
+  type CallPacer,
+  type CallPriority,
+  SlotUnavailableError,
+} from '#lib/gong/pacer.ts';
 import type { CheckMetrics } from '#lib/metrics.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
-import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
+import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
 import { gapsBetween, type SandboxProcess, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
 import { ensureTable } from '#local/table.ts';
 import { httpEvent, type LocalTable, loadHandler, startLocalTable } from '../support/stack.ts';
@@ -87,7 +87,9 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
     }
   }
 
-  it("stops every container for a 429's Retry-After, not only the one that got it", { timeout: 90_000 }, async () => {
+  it("stops every container for a 429's Retry-After, not only the one that got it", {
+    timeout: 90_000,
+  }, async () => {
     const { sandbox, load } = await deployment(10);
     await sandbox.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 2 });
     const [a, b] = [load<CheckStatus>('checkStatus'), load<CheckStatus>('checkStatus')];
@@ -115,9 +117,8 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
     // 1,200 pending users Gong does not know: 12 re-check calls if nothing stopped them.
     const pending = createPendingStore({ db: local.db, table });
     await pending.add(emails(12, 'unknown-'), { source: 'crm', at: new Date(Date.now() - 3_600_000) });
-    const recheck = load<(event: unknown, context?: { timeoutMs?: number }) => Promise<RecheckSummary>>(
-      'recheckPending',
-    );
+    const recheck =
+      load<(event: unknown, context?: { timeoutMs?: number }) => Promise<RecheckSummary>>('recheckPending');
 
     const summary = await recheck({}, { timeoutMs: 60_000 });
 
@@ -137,9 +138,8 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
     // The 11th fails, at every door: the report's failure, and the API's 503 with the renewal.
     const report = await checkStatus({ emails: ['grace@example.com'] });
     expect(report.failures).toMatchObject([{ code: 'GONG_BUDGET_SPENT' }]);
-    const api = load<(event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string> }>>(
-      'api',
-    );
+    const api =
+      load<(event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string> }>>('api');
     const answer = await api(
       httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails: ['grace@example.com'] }) }),
     );
