@@ -122,9 +122,16 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   };
   let queue: Promise<unknown> = Promise.resolve();
 
+  // How long the table takes to answer a claim, rising at once and falling slowly: how far ahead to claim.
+  let claimLatencyMs = 0;
+  function noteLatency(ms: number): void {
+    claimLatencyMs = Math.max(ms, claimLatencyMs * 0.8);
+  }
+
   function claim(block: number): Promise<boolean> {
     let claimed = claims.get(block);
     if (!claimed) {
+      const sentAt = now();
       claimed = db
         .send(
           new PutCommand({
@@ -135,11 +142,15 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         )
         .then(
           () => {
+            noteLatency(now() - sentAt);
             won.add(block);
             return true;
           },
           (error: unknown) => {
-            if (error instanceof ConditionalCheckFailedException) return false;
+            if (error instanceof ConditionalCheckFailedException) {
+              noteLatency(now() - sentAt);
+              return false;
+            }
             claims.delete(block);
             throw error;
           },
@@ -292,9 +303,12 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         claimAhead(block + 1);
         continue;
       }
-      // Claim the next block only for callers this one cannot serve: an unused block is a hole for the others.
+      // Claim later blocks only for callers this one cannot serve (an unused block is a hole for the
+      // others), and as far ahead as the table is slow, so a claim is answered before its block starts.
       const slotsLeft = Math.floor(((block + 1) * blockMs - target) / intervalMs + 1e-6);
-      if (waiting.person + waiting.background > slotsLeft) claimAhead(block + 1);
+      const needed = Math.ceil((waiting.person + waiting.background - slotsLeft) / slotsPerBlock);
+      const ahead = Math.min(needed, 1 + Math.ceil(claimLatencyMs / blockMs));
+      for (let next = 1; next <= ahead; next++) claimAhead(block + next);
       if (!pausePoll) void readPause();
       const wait = target - now();
       if (wait > 0) await sleep(wait);
