@@ -16,7 +16,7 @@ export class SlotUnavailableError extends Error {
 /** Who a Gong call is for: a person waiting for the answer, or background work (sweep, discovery, re-checks). */
 export type CallPriority = 'person' | 'background';
 
-/** Background work stops at this share of the daily budget and leaves the rest to people (README › Gong's limits). */
+/** Background work stops at this share of the daily budget and leaves the rest to people (README › Staying under Gong's limits). */
 export const BACKGROUND_SHARE = 0.8;
 
 /** Thrown when the day's Gong call budget (or, for background work, its share of it) is spent. */
