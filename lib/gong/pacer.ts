@@ -45,6 +45,8 @@ export interface CallPacer {
   acquire(deadline: number, priority?: CallPriority): Promise<number>;
   /** Gong answered 429: no container of the deployment calls before `epochMs`. */
   pauseUntil(epochMs: number): Promise<void>;
+  /** When the call just granted really left (epoch ms): the next one is spaced from then. */
+  callSent?(sentAt: Promise<number>): void;
 }
 
 interface PacerOptions {
@@ -121,6 +123,10 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     background: { day: '', left: 0 },
   };
   let queue: Promise<unknown> = Promise.resolve();
+  // A request can leave well after its grant (a new connection under a busy CPU): the next call waits
+  // for it, up to this long, so two requests never leave together.
+  let previousSent: Promise<number> | undefined;
+  const sentWaitMs = 1_000;
 
   // How long the table takes to answer a claim, rising at once and falling slowly: how far ahead to claim.
   let claimLatencyMs = 0;
@@ -315,6 +321,11 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // A slow table delays a call by at most pauseStaleMs: Gong would answer a call in a pause with
       // another 429 (and pause us again), a table that stalls every call costs more.
       if (now() - pauseKnownAsOf > pauseStaleMs) await Promise.race([readPause(), sleep(pauseStaleMs)]);
+      if (previousSent) {
+        const sentAt = await Promise.race([previousSent, sleep(sentWaitMs).then(() => undefined)]);
+        previousSent = undefined;
+        if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
+      }
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;
@@ -353,6 +364,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       } finally {
         waiting[priority]--;
       }
+    },
+    callSent(sentAt) {
+      previousSent = sentAt;
     },
     async pauseUntil(epochMs) {
       pausedUntil = Math.max(pausedUntil, epochMs);

@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FailureCode } from '#lib/check/failures.ts';
@@ -58,6 +60,32 @@ interface GongRequesterOptions {
   metrics?: Pick<CheckMetrics, 'gongCall' | 'gongRateLimited'>;
 }
 
+// When a request really leaves: fetch (undici) publishes its requests' creation and the moment their
+// headers are written on these documented diagnostics channels; the call's async context names it.
+const sending = new AsyncLocalStorage<() => void>();
+const sentCallbacks = new WeakMap<object, () => void>();
+let watchingSends = false;
+function watchSends(): void {
+  if (watchingSends) return;
+  watchingSends = true;
+  const requestOf = (message: unknown) =>
+    message !== null &&
+    typeof message === 'object' &&
+    'request' in message &&
+    typeof message.request === 'object'
+      ? (message.request as object)
+      : undefined;
+  diagnostics.subscribe('undici:request:create', (message) => {
+    const request = requestOf(message);
+    const sent = sending.getStore();
+    if (request && sent) sentCallbacks.set(request, sent);
+  });
+  diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+    const request = requestOf(message);
+    if (request) sentCallbacks.get(request)?.();
+  });
+}
+
 type Attempt =
   | { kind: 'status'; status: number; body: unknown; gongRequestId: string; retryAfterSeconds?: number }
   | { kind: 'network'; reason: string };
@@ -76,7 +104,27 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
   const backoffBaseMs = options.backoffBaseMs ?? 250;
   const { logger, pacer } = options;
 
+  watchSends();
+
   async function attempt(credentials: GongCredentials, request: GongRequest): Promise<Attempt> {
+    let markSent = (): void => undefined;
+    const sentAt = new Promise<number>((resolve) => {
+      markSent = () => resolve(Date.now());
+    });
+    pacer.callSent?.(sentAt);
+    try {
+      return await send(credentials, request, markSent);
+    } finally {
+      // An answer (or a failure) means it left, whatever fetch implementation sent it.
+      markSent();
+    }
+  }
+
+  async function send(
+    credentials: GongCredentials,
+    request: GongRequest,
+    markSent: () => void,
+  ): Promise<Attempt> {
     const url = new URL(`${credentials.baseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
     // A call that outlives the deadline outlives the invocation, and takes the whole report with it.
@@ -84,16 +132,18 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     if (budgetMs <= 0) return { kind: 'network', reason: 'no time left before the deadline' };
     let response: Response;
     try {
-      response = await http(url, {
-        method: request.method,
-        headers: {
-          authorization: authorizationOf(credentials),
-          accept: 'application/json',
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(budgetMs),
-      });
+      response = await sending.run(markSent, () =>
+        http(url, {
+          method: request.method,
+          headers: {
+            authorization: authorizationOf(credentials),
+            accept: 'application/json',
+            ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          signal: AbortSignal.timeout(budgetMs),
+        }),
+      );
     } catch (error: unknown) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return {

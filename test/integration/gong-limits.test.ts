@@ -75,7 +75,6 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
       }, async () => {
         const { reports, stats, gaps, intervalMs } = await bulkCheck(rps, containers, callsEach);
 
-        console.log(rps, containers, JSON.stringify(gaps.map(Math.round)), stats.byStatus);
         expect(stats.byStatus['429'] ?? 0).toBe(0);
         expect(stats.calls).toBe(containers * callsEach);
         expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.8 * intervalMs);
