@@ -1,111 +1,206 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CheckReport } from '#lib/check/report.ts';
-import { freePort } from '#local/dynamodb.ts';
+import { startLocalDynamo } from '#local/dynamodb.ts';
+import { gapsBetween, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
+import { ensureTable } from '#local/table.ts';
 import { FUNCTIONS } from '../scripts/build/functions.ts';
-import { loadHandler, startTestStack } from '../test/support/stack.ts';
+// The one way the suite loads a built bundle as a fresh container (module scope wired from exactly
+// the given environment); the bench needs the same, and a second copy would drift from it.
+import { loadHandler } from '../test/support/stack.ts';
 
-// Bulk check at Gong's pace: the sandbox allows RPS calls a second and answers in LATENCY_MS;
-// the product is told GONG_MAX_RPS=RPS. Ideal time = (calls - 1) / rps + latency.
+// Bulk check at Gong's pace: the sandbox allows RPS calls a second (burst 2) and answers in
+// LATENCY_MS; the product is told GONG_MAX_RPS=RPS. Ideal time = (calls − 1) / rps + latency: what a
+// perfect client needs from the first call to the last answer. The headline is the whole invocation
+// (storage included), as users live with it, with the database in its own process at normal priority.
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 6000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const RPS = 20;
 const LATENCY_MS = 250;
 
-const emails = Array.from({ length: EMAILS }, (_, i) => `bench${i}@example.com`);
 const calls = Math.ceil(EMAILS / 100);
 const idealSeconds = (calls - 1) / RPS + LATENCY_MS / 1000;
+const emailsOf = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}${i}@example.com`);
 
-async function measureBulkCheck(): Promise<void> {
-  // Gong is another machine: the sandbox runs in its own process, so its timers never wait on ours.
-  const port = await freePort();
-  const sandbox = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'local/gong-sandbox.ts',
-      '--port',
-      String(port),
-      '--rps',
-      String(RPS),
-      '--latency',
-      String(LATENCY_MS),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    sandbox.stdout?.once('data', () => resolve());
-    sandbox.once('exit', (code) => reject(new Error(`Gong sandbox exited with ${code}`)));
+type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
+
+interface RunFigures {
+  efficiency: number;
+  seconds: number;
+  gongSeconds: number;
+  minGapMs: number;
+  p5GapMs: number;
+  rateLimited: number;
+  failures: number;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+async function measureRun(run: number, containers: number): Promise<RunFigures> {
+  // Gong and the database are other machines: each in its own process, so their timers never wait on ours.
+  const [sandbox, dynamo] = await Promise.all([
+    spawnGongSandbox({ rps: RPS, burst: 2, latencyMs: LATENCY_MS }),
+    startLocalDynamo(),
+  ]);
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  const gongUrl = `http://127.0.0.1:${port}`;
-  const stats = async () =>
-    (await (await fetch(`${gongUrl}/_sandbox/stats`)).json()) as {
-      calls: number;
-      byStatus: Record<string, number>;
-    };
-  // On this 2-core machine the local DynamoDB would take the CPU that, in AWS, the Lambda has to
-  // itself (the database is another machine): it runs at low priority here.
-  const stack = await startTestStack({ lowPriorityDynamo: true });
   try {
-    // Baseline in the same run: a plain client sending one batch after another.
+    const table = `bench-${run}-${containers}`;
+    await ensureTable(client, table);
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      HISTORY_TABLE: table,
+      GONG_ACCESS_KEY: 'sandbox-key',
+      GONG_ACCESS_KEY_SECRET: 'sandbox-secret',
+      GONG_BASE_URL: sandbox.url,
+      GONG_MAX_RPS: String(RPS),
+    };
+    // Two independent loads of the bundle are two containers: each its own pacer, one table.
+    const handlers = Array.from({ length: containers }, () => loadHandler('checkStatus', env) as CheckStatus);
+    const share = Math.ceil(EMAILS / containers / 100) * 100;
+    const start = performance.now();
+    const reports = await Promise.all(
+      handlers.map((check, i) =>
+        check({ emails: emailsOf(`c${i}-bench`, share), source: 'bench' }, { timeoutMs: 300_000 }),
+      ),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    const startedAt = Math.min(...reports.map((report) => Date.parse(report.checkedAt)));
+    const lastAnswer = Math.max(
+      ...reports.flatMap((report) => report.results.map((result) => Date.parse(result.checkedAt))),
+    );
+    const stats = await sandbox.stats();
+    const gaps = gapsBetween(stats.arrivals);
+    const ideal = (Math.ceil(share / 100) * containers - 1) / RPS + LATENCY_MS / 1000;
+    return {
+      efficiency: ideal / seconds,
+      seconds,
+      gongSeconds: (lastAnswer - startedAt) / 1000,
+      minGapMs: Math.min(...gaps),
+      p5GapMs: percentile(gaps, 5),
+      rateLimited: stats.byStatus['429'] ?? 0,
+      failures: reports.reduce((sum, report) => sum + report.failures.length, 0),
+    };
+  } finally {
+    client.destroy();
+    await Promise.all([sandbox.stop(), dynamo.stop()]);
+  }
+}
+
+async function measureSequential(): Promise<number> {
+  const sandbox = await spawnGongSandbox({ rps: RPS, burst: 2, latencyMs: LATENCY_MS });
+  try {
     const auth = `Basic ${Buffer.from('sandbox-key:sandbox-secret').toString('base64')}`;
-    let sequentialFailures = 0;
-    const sequentialStart = performance.now();
+    const emails = emailsOf('seq', EMAILS);
+    const start = performance.now();
     for (let i = 0; i < EMAILS; i += 100) {
-      const response = await fetch(`${gongUrl}/v2/meetings/integration/status`, {
+      const response = await fetch(`${sandbox.url}/v2/meetings/integration/status`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/json' },
         body: JSON.stringify({ emails: emails.slice(i, i + 100) }),
       });
-      if (response.status !== 200) sequentialFailures += 100;
       await response.arrayBuffer();
     }
-    const sequentialSeconds = (performance.now() - sequentialStart) / 1000;
-
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // let the sandbox's bucket refill
-    await fetch(`${gongUrl}/_sandbox/reset-stats`, { method: 'POST' });
-    const checkStatus = loadHandler('checkStatus', {
-      ...Object.fromEntries(Object.entries(stack.env).filter(([key]) => key !== 'GONG_SECRET_ID')),
-      GONG_ACCESS_KEY: 'sandbox-key',
-      GONG_ACCESS_KEY_SECRET: 'sandbox-secret',
-      GONG_BASE_URL: gongUrl,
-      GONG_MAX_RPS: String(RPS),
-    }) as (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
-    const start = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const report = await checkStatus({ emails, source: 'bench' }, { timeoutMs: 120_000 });
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    // The paced part ends with Gong's last answer (each result's checkedAt is when its answer came).
-    const startedAt = Date.parse(report.checkedAt);
-    const lastAnswer = Math.max(...report.results.map((r) => Date.parse(r.checkedAt)));
-    const gongSeconds = (lastAnswer - startedAt) / 1000;
-
-    const row = (name: string, value: string) => console.log(`${name.padEnd(34)} ${value}`);
-    console.log(
-      `\nBulk check: ${EMAILS} emails, ${calls} calls, sandbox ${RPS} calls/s and ${LATENCY_MS} ms latency`,
-    );
-    row('ideal time', `${idealSeconds.toFixed(2)} s`);
-    row('gong-status: last Gong answer at', `${gongSeconds.toFixed(2)} s`);
-    row('  efficiency (ideal / actual)', (idealSeconds / gongSeconds).toFixed(3));
-    row(
-      '  whole invocation, with storage',
-      `${seconds.toFixed(2)} s (${EMAILS * 2} items to dynalite, at low priority)`,
-    );
-    const seen = await stats();
-    row('  CPU used by the invocation', `${cpuSeconds.toFixed(2)} s`);
-    row('  Gong calls / 429s seen', `${seen.calls} / ${seen.byStatus[429] ?? 0}`);
-    row('  failures', `${report.failures.length} (results ${report.results.length})`);
-    row('sequential baseline', `${sequentialSeconds.toFixed(2)} s`);
-    row('  efficiency (ideal / actual)', (idealSeconds / sequentialSeconds).toFixed(3));
-    row('  failures', String(sequentialFailures));
-    row('paced calls vs sequential', `${(sequentialSeconds / gongSeconds).toFixed(2)}x faster`);
+    return (performance.now() - start) / 1000;
   } finally {
-    sandbox.kill('SIGTERM');
-    await stack.stop();
+    await sandbox.stop();
   }
+}
+
+const spread = (values: number[], digits: number, unit = '') => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v: number | undefined) => `${(v ?? Number.NaN).toFixed(digits)}${unit}`;
+  return `${f(sorted[0])} / ${f(sorted[Math.floor(sorted.length / 2)])} / ${f(sorted.at(-1))}`;
+};
+
+async function measureBulkCheck(): Promise<void> {
+  const row = (name: string, value: string) => console.log(`${name.padEnd(40)} ${value}`);
+  console.log(
+    `\nBulk check: ${EMAILS} emails, ${calls} calls, sandbox ${RPS} calls/s (burst 2), ${LATENCY_MS} ms latency; ${RUNS} runs, min / median / max`,
+  );
+  row('ideal time', `${idealSeconds.toFixed(2)} s`);
+  for (const containers of [1, 2]) {
+    const runs: RunFigures[] = [];
+    for (let run = 0; run < RUNS; run++) runs.push(await measureRun(run, containers));
+    const pick = (f: (r: RunFigures) => number) => runs.map(f);
+    console.log(containers === 1 ? 'gong-status, one container' : 'gong-status, two containers at once');
+    row(
+      '  efficiency, whole invocation',
+      spread(
+        pick((r) => r.efficiency),
+        3,
+      ),
+    );
+    row(
+      '  whole invocation (storage included)',
+      spread(
+        pick((r) => r.seconds),
+        2,
+        ' s',
+      ),
+    );
+    row(
+      '  first call to last Gong answer',
+      spread(
+        pick((r) => r.gongSeconds),
+        2,
+        ' s',
+      ),
+    );
+    row(
+      '  min gap between calls (sandbox)',
+      spread(
+        pick((r) => r.minGapMs),
+        1,
+        ' ms',
+      ),
+    );
+    row(
+      '  5th-percentile gap (sandbox)',
+      spread(
+        pick((r) => r.p5GapMs),
+        1,
+        ' ms',
+      ),
+    );
+    row(
+      '  429s',
+      spread(
+        pick((r) => r.rateLimited),
+        0,
+      ),
+    );
+    row(
+      '  failures',
+      spread(
+        pick((r) => r.failures),
+        0,
+      ),
+    );
+  }
+  const sequential: number[] = [];
+  for (let run = 0; run < RUNS; run++) sequential.push(await measureSequential());
+  console.log('sequential client (one batch after another)');
+  row('  time', spread(sequential, 2, ' s'));
+  row(
+    '  efficiency (ideal / actual)',
+    spread(
+      sequential.map((s) => idealSeconds / s),
+      3,
+    ),
+  );
 }
 
 // Bundles: size, and cold load time as a ratio over a bare `node -e ""` start measured alongside.

@@ -42,8 +42,17 @@ export interface GongSandboxOptions {
   usersPageSize?: number;
 }
 
+/** One Gong API call as the sandbox saw it: when it arrived (epoch ms, sub-ms), where, and what it answered. */
+export interface SandboxArrival {
+  at: number;
+  path: string;
+  status?: number;
+}
+
 /** Counters over calls to the status endpoint (admin calls and unknown routes are not counted). */
 export interface SandboxStats {
+  /** Every status and users call in order of arrival, stamped before the body is read. */
+  arrivals: SandboxArrival[];
   calls: number;
   ok: number;
   rateLimited: number;
@@ -95,6 +104,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   for (const user of [...EXAMPLE_USERS, ...(options.users ?? [])]) users.set(user.email.toLowerCase(), user);
 
   const stats: SandboxStats = {
+    arrivals: [],
     calls: 0,
     ok: 0,
     rateLimited: 0,
@@ -262,8 +272,17 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
   };
 
   const server = createServer((req, res) => {
+    // Stamped on arrival, before anything else runs: the gaps between calls as Gong would see them.
+    const at = performance.timeOrigin + performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname;
+    if ((req.method === 'POST' && path === STATUS_PATH) || (req.method === 'GET' && path === USERS_PATH)) {
+      const arrival: SandboxArrival = { at, path };
+      stats.arrivals.push(arrival);
+      res.once('finish', () => {
+        arrival.status = res.statusCode;
+      });
+    }
     const handling = path.startsWith('/_sandbox/')
       ? handleAdmin(req, res, path)
       : req.method === 'POST' && path === STATUS_PATH
@@ -285,6 +304,7 @@ export async function startGongSandbox(options: GongSandboxOptions = {}): Promis
     usersStats,
     resetStats() {
       // In place, so callers holding `stats` keep seeing live numbers.
+      stats.arrivals.length = 0;
       stats.calls = 0;
       stats.ok = 0;
       stats.rateLimited = 0;

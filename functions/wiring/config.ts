@@ -78,6 +78,8 @@ export interface CoreConfig {
   maxRps: number;
   /** GONG_TIMEOUT_MS (default 10 s) */
   gongTimeoutMs: number;
+  /** GONG_DAILY_BUDGET (default 5,000: half of Gong's 10,000 a day, which other integrations share) */
+  dailyBudget: number;
   /** HISTORY_RETENTION_DAYS (default 400) */
   retentionDays: number;
 }
@@ -97,6 +99,7 @@ export function readCoreConfig(env: Env = process.env): CoreConfig {
     gong: readGongCredentials(env),
     maxRps: numberEnv(env, 'GONG_MAX_RPS', 3),
     gongTimeoutMs: numberEnv(env, 'GONG_TIMEOUT_MS', 10_000),
+    dailyBudget: numberEnv(env, 'GONG_DAILY_BUDGET', 5_000),
     retentionDays: numberEnv(env, 'HISTORY_RETENTION_DAYS', 400),
   };
 }

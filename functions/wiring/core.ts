@@ -6,6 +6,7 @@ import { createGongRequester, type GongRequester } from '#lib/gong/requester.ts'
 import { createGongClient } from '#lib/gong/status-client.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
 import { logger } from '#lib/logger.ts';
+import type { CheckMetrics } from '#lib/metrics.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
 import { type CoreConfig, readCoreConfig } from './config.ts';
 
@@ -24,12 +25,28 @@ export interface Core {
 export function wireCore(
   config: CoreConfig = readCoreConfig(),
   clients: AwsClients = createAwsClients(),
+  options: { metrics?: Pick<CheckMetrics, 'gongCall' | 'gongRateLimited' | 'gongBudgetUsed'> } = {},
 ): Core {
   const { db } = clients;
+  const { metrics } = options;
   const credentials = gongCredentials(config.gong, clients.secrets);
   // One pacer per container for every Gong call, status checks and user listing alike.
-  const pacer = createCallPacer({ db: clients.pacerDb, table: config.table, rps: config.maxRps });
-  const request = createGongRequester({ credentials, pacer, logger, timeoutMs: config.gongTimeoutMs });
+  const pacer = createCallPacer({
+    db: clients.pacerDb,
+    table: config.table,
+    rps: config.maxRps,
+    dailyBudget: config.dailyBudget,
+    ...(metrics ? { onBudgetUsed: (percent: number) => metrics.gongBudgetUsed(percent) } : {}),
+    onPauseWriteError: (error) =>
+      logger.error("Could not share a 429's pause with the other containers", { error: error as Error }),
+  });
+  const request = createGongRequester({
+    credentials,
+    pacer,
+    logger,
+    timeoutMs: config.gongTimeoutMs,
+    ...(metrics ? { metrics } : {}),
+  });
   const gong = createGongClient({ request, logger });
   const store = createHistoryStore({
     db,

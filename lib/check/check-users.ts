@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
 import { describeError } from '#lib/errors.ts';
+import type { CallPriority } from '#lib/gong/pacer.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
 import type { HistoryStore, KnownLatest } from '#lib/history/history-store.ts';
 
@@ -14,9 +15,9 @@ export interface CheckOptions {
   deadline: number;
   /** Cap on distinct emails (the HTTP API allows 1000). */
   maxEmails?: number;
-  /** Who is waiting: a person, or a background job (the sweep) that yields when the day's Gong budget runs low. */
-  priority?: 'person' | 'background';
   onBatchDone?: (done: number, total: number) => void;
+  /** 'background' (sweep, re-checks) stops at 80% of the day's Gong budget; a person (the default) may use it all. */
+  priority?: CallPriority;
 }
 
 /** The one use case: check users in Gong, compare with what we knew, keep the history. */
@@ -76,7 +77,10 @@ export function createCheckUsers(deps: {
     let done = 0;
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
-        const outcome = await gong.checkBatch(batch, { deadline: options.deadline });
+        const outcome = await gong.checkBatch(batch, {
+          deadline: options.deadline,
+          priority: options.priority ?? 'person',
+        });
         const results = await storeBatch(outcome.statuses, await previousRead, options);
         options.onBatchDone?.(++done, batches.length);
         return { results, failures: outcome.failures };

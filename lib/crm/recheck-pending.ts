@@ -34,6 +34,8 @@ export interface RecheckSummary {
   failed: number;
   /** False when time or Gong's rate limit ran out before every due user was re-checked. */
   done: boolean;
+  /** Set when the run stopped because background work had used its share (80%) of the day's Gong budget. */
+  budgetSpent?: string;
 }
 
 /** Which pending users a run re-checks: those due by `dueBy`, scheduling and expiring them as of `asOf`. */
@@ -83,6 +85,8 @@ export function createRecheckPending(deps: {
         source: 'crm-recheck',
         requestId,
         deadline,
+        // Re-checks are background work: they leave the last 20% of the day's budget to people.
+        priority: 'background',
       });
       summary.checked += report.results.length;
       const expired = (user: PendingUser) => asOf.getTime() >= Date.parse(user.giveUpAt);
@@ -111,9 +115,17 @@ export function createRecheckPending(deps: {
           summary.failed++;
         }
       });
-      if (report.failures.some((f) => STOPS_RUN[f.code])) {
+      const stop = report.failures.find((f) => STOPS_RUN[f.code]);
+      if (stop) {
         // Gong's budget is spent: the next scheduled run picks up where this one stopped.
         summary.done = false;
+        if (stop.code === 'GONG_BUDGET_SPENT') {
+          summary.budgetSpent = stop.message;
+          deps.logger.warn('Re-checks stopped: their share of the daily Gong budget is spent', {
+            reason: stop.message,
+            retryAfterSeconds: stop.retryAfterSeconds,
+          });
+        }
         break;
       }
     } while (cursor);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { rateSlotPartition, rateSlotSortKey } from '#lib/table/keys.ts';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { gongBudgetKey, gongPauseKey, rateSlotPartition, rateSlotSortKey } from '#lib/table/keys.ts';
 
 /** Thrown when no call slot can start before the caller's deadline. */
 export class SlotUnavailableError extends Error {
@@ -13,11 +13,40 @@ export class SlotUnavailableError extends Error {
   }
 }
 
-/** Hands out evenly spaced call slots; `pauseUntil` pushes every later slot past a 429's Retry-After. */
+/** Who a Gong call is for: a person waiting for the answer, or background work (sweep, discovery, re-checks). */
+export type CallPriority = 'person' | 'background';
+
+/** Background work stops at this share of the daily budget and leaves the rest to people (README › Staying under Gong's limits). */
+export const BACKGROUND_SHARE = 0.8;
+
+/** Thrown when the day's Gong call budget (or, for background work, its share of it) is spent. */
+export class BudgetSpentError extends Error {
+  override name = 'BudgetSpentError';
+  /** Epoch ms of the next UTC midnight, when the budget renews. */
+  readonly renewsAt: number;
+  readonly priority: CallPriority;
+  constructor(options: { priority: CallPriority; budget: number; used: number; renewsAt: number }) {
+    const { priority, budget, used, renewsAt } = options;
+    const seconds = Math.ceil((renewsAt - Date.now()) / 1000);
+    const renews = `it renews at 00:00 UTC (in ${seconds} s)`;
+    super(
+      priority === 'background'
+        ? `Background Gong calls stopped at ${Math.round(BACKGROUND_SHARE * 100)}% of today's budget (${used} of GONG_DAILY_BUDGET=${budget}); the rest is kept for people; ${renews}`
+        : `Today's Gong call budget is spent (${used} of GONG_DAILY_BUDGET=${budget}); ${renews}`,
+    );
+    this.priority = priority;
+    this.renewsAt = renewsAt;
+  }
+}
+
+/** Hands out call start times, spaced evenly for the whole deployment and counted against the day's budget. */
 export interface CallPacer {
-  /** Resolves at the start of this caller's slot, with that start (epoch ms) on the global grid. */
-  acquire(deadline: number): Promise<number>;
-  pauseUntil(epochMs: number): void;
+  /** Resolves when this caller may start its call (epoch ms). Throws SlotUnavailableError or BudgetSpentError. */
+  acquire(deadline: number, priority?: CallPriority): Promise<number>;
+  /** Gong answered 429: no container of the deployment calls before `epochMs`. */
+  pauseUntil(epochMs: number): Promise<void>;
+  /** When the call just granted really left (epoch ms): the next one is spaced from then. */
+  callSent?(sentAt: Promise<number>): void;
 }
 
 interface PacerOptions {
@@ -25,36 +54,90 @@ interface PacerOptions {
   table: string;
   /** Calls a second for the whole deployment (GONG_MAX_RPS). */
   rps: number;
-  /** Partition of the slots, so two Gong companies would not share a budget. */
+  /** Calls a UTC day for the whole deployment (GONG_DAILY_BUDGET); unset counts nothing. */
+  dailyBudget?: number;
+  /** Partition of the slots, pause and budget, so two Gong companies would not share them. */
   key?: string;
+  /** Told the share of the day's budget used (percent) after each reservation. */
+  onBudgetUsed?: (percent: number) => void;
+  /** Told when the pause could not be written for the other containers. */
+  onPauseWriteError?: (error: unknown) => void;
   now?: () => number;
 }
 
+function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/** The next UTC midnight after `at` (epoch ms). */
+export function nextUtcMidnight(at: number): number {
+  const day = new Date(at);
+  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1);
+}
+
 /**
- * Paces Gong calls across every container of the deployment. Time is cut into windows of 1/rps
- * seconds on one global grid, grouped into blocks of about a second; a block belongs to whichever
- * container first writes its item (a conditional put), and its owner makes at most one call in
- * each of its windows. So the deployment makes at most one call per window — `rps` a second,
- * spread evenly — and a container pays one small write per second of calls, not one per call.
+ * Paces Gong calls across every container of the deployment (README › Staying under Gong's limits).
+ *
+ * Time is cut into slots of 1/rps on one global grid, grouped into blocks of about a second; a block
+ * belongs wholly to whichever container first writes its item (a conditional put), claimed a block
+ * ahead while callers wait. Within its blocks a container starts a call no earlier than its slot and
+ * no earlier than `interval − tolerance` after its previous call, deciding at the moment it wakes:
+ * timers that run late (a busy CPU) cost that call its slot, they never fire two calls together.
+ * A call that would start past its block's last slot, when the next block is not ours, waits for a
+ * block that is. So two calls of the deployment are never less than `interval − tolerance` apart.
+ *
+ * A 429 writes `pauseUntil` to the table, and every container reads it before its calls. The day's
+ * budget is one counter per UTC day, reserved a block of calls at a time with a conditional ADD.
  */
 export function createCallPacer(options: PacerOptions): CallPacer {
   const { db, table, rps } = options;
   const now = options.now ?? Date.now;
-  const pk = rateSlotPartition(options.key ?? 'gong');
+  const key = options.key ?? 'gong';
+  const pk = rateSlotPartition(key);
   const intervalMs = 1000 / rps;
+  // Lateness a call may still have and keep its slot; beyond it the slot is given up.
+  const toleranceMs = intervalMs * 0.05;
   const slotsPerBlock = Math.max(1, Math.floor(rps));
-  const blockStart = (block: number) => block * slotsPerBlock * intervalMs;
-  // Claim the next block this long before it starts, so the write's latency never delays a call.
-  const claimLeadMs = 250;
+  const blockMs = slotsPerBlock * intervalMs;
+  // A block's start times its number in floating point: the nudge keeps a start inside its own block.
+  const blockOf = (at: number) => Math.floor((at + 1e-6) / blockMs);
+  // The shared pause is read over and over while callers wait (a 429 elsewhere reaches us within a
+  // read), off their critical path; only a caller whose latest read is older than pauseStaleMs waits for one.
+  const pausePollMs = Math.min(100, intervalMs);
+  const pauseStaleMs = 500;
   const claims = new Map<number, Promise<boolean>>();
-  let nextSlot = 0;
+  const won = new Set<number>();
+  let lastTarget = Number.NEGATIVE_INFINITY;
+  let lastStart = Number.NEGATIVE_INFINITY;
   let pausedUntil = 0;
-  let waiting = 0;
+  let pauseKnownAsOf = Number.NEGATIVE_INFINITY;
+  let pauseInFlight: Promise<void> | undefined;
+  let pausePoll: NodeJS.Timeout | undefined;
+  const reserving: Record<CallPriority, Promise<void> | undefined> = {
+    person: undefined,
+    background: undefined,
+  };
+  const waiting: Record<CallPriority, number> = { person: 0, background: 0 };
+  const credits: Record<CallPriority, { day: string; left: number }> = {
+    person: { day: '', left: 0 },
+    background: { day: '', left: 0 },
+  };
   let queue: Promise<unknown> = Promise.resolve();
+  // A request can leave well after its grant (a new connection under a busy CPU): the next call waits
+  // for it, up to this long, so two requests never leave together.
+  let previousSent: Promise<number> | undefined;
+  const sentWaitMs = 1_000;
+
+  // How long the table takes to answer a claim, rising at once and falling slowly: how far ahead to claim.
+  let claimLatencyMs = 0;
+  function noteLatency(ms: number): void {
+    claimLatencyMs = Math.max(ms, claimLatencyMs * 0.8);
+  }
 
   function claim(block: number): Promise<boolean> {
     let claimed = claims.get(block);
     if (!claimed) {
+      const sentAt = now();
       claimed = db
         .send(
           new PutCommand({
@@ -64,66 +147,242 @@ export function createCallPacer(options: PacerOptions): CallPacer {
           }),
         )
         .then(
-          () => true,
+          () => {
+            noteLatency(now() - sentAt);
+            won.add(block);
+            return true;
+          },
           (error: unknown) => {
-            if (error instanceof ConditionalCheckFailedException) return false;
+            if (error instanceof ConditionalCheckFailedException) {
+              noteLatency(now() - sentAt);
+              return false;
+            }
             claims.delete(block);
             throw error;
           },
         );
       claimed.catch(() => undefined);
       claims.set(block, claimed);
-      for (const old of claims.keys()) if (old < block - 2) claims.delete(old);
+      for (const old of claims.keys()) {
+        if (old < block - 4) {
+          claims.delete(old);
+          won.delete(old);
+        }
+      }
     }
     return claimed;
   }
 
-  async function take(deadline: number): Promise<number> {
-    // The current window is still usable if nobody here used it; a window already over is not.
-    let slot = Math.max(nextSlot, Math.floor(now() / intervalMs), Math.ceil(pausedUntil / intervalMs));
+  /** Claims blocks ahead, off the callers' critical path, until one is ours. */
+  function claimAhead(block: number, tries = 3): void {
+    if (tries <= 0) return;
+    void claim(block).then(
+      (ours) => {
+        if (!ours) claimAhead(block + 1, tries - 1);
+      },
+      () => undefined,
+    );
+  }
+
+  function readPause(): Promise<void> {
+    if (pauseInFlight) return pauseInFlight;
+    const startedAt = now();
+    pauseInFlight = db
+      .send(new GetCommand({ TableName: table, Key: gongPauseKey(key), ConsistentRead: true }))
+      .then(
+        (out) => {
+          const until = out.Item?.pauseUntil;
+          if (typeof until === 'number') pausedUntil = Math.max(pausedUntil, until);
+          pauseKnownAsOf = Math.max(pauseKnownAsOf, startedAt);
+        },
+        // Unreadable now: the pause we know of still holds, and the next read tries again.
+        () => undefined,
+      )
+      .finally(() => {
+        pauseInFlight = undefined;
+        if (waiting.person + waiting.background > 0 && !pausePoll) {
+          pausePoll = setTimeout(
+            () => {
+              pausePoll = undefined;
+              void readPause();
+            },
+            Math.max(0, pausePollMs - (now() - startedAt)),
+          );
+          pausePoll.unref();
+        }
+      });
+    return pauseInFlight;
+  }
+
+  /** Takes one call of the day's budget from this container's reserved calls, reserving more ahead. */
+  async function spend(priority: CallPriority): Promise<void> {
+    if (options.dailyBudget === undefined) return;
     for (;;) {
-      const startsAt = slot * intervalMs;
-      if (startsAt > deadline) throw new SlotUnavailableError(startsAt - now());
-      const block = Math.floor(slot / slotsPerBlock);
-      const early = blockStart(block) - now() - claimLeadMs;
-      if (early > 0) await sleep(early);
-      if (!(await claim(block))) {
-        // Another container has this second: try the next one.
-        slot = Math.max((block + 1) * slotsPerBlock, Math.floor(now() / intervalMs));
-        continue;
+      const mine = credits[priority];
+      if (mine.day === utcDay(now()) && mine.left > 0) {
+        mine.left--;
+        // Reserve the next calls while these are spent, so the write is off the callers' path.
+        if (mine.left < waiting[priority] - 1) void reserve(priority).catch(() => undefined);
+        return;
       }
-      nextSlot = slot + 1;
-      if (waiting > 1 && Math.floor(nextSlot / slotsPerBlock) === block) prefetch(block + 1);
-      const wait = startsAt - now();
-      if (wait > 0) await sleep(wait);
-      return startsAt;
+      await reserve(priority);
     }
   }
 
-  function prefetch(block: number): void {
-    // More callers are queued: claim the next block ahead of time, off their critical path.
-    if (claims.has(block)) return;
-    const timer = setTimeout(
-      () => void claim(block).catch(() => undefined),
-      blockStart(block) - now() - claimLeadMs,
-    );
-    timer.unref();
+  function reserve(priority: CallPriority): Promise<void> {
+    let pending = reserving[priority];
+    if (!pending) {
+      pending = reserveOnce(priority).finally(() => {
+        reserving[priority] = undefined;
+      });
+      reserving[priority] = pending;
+    }
+    return pending;
+  }
+
+  /**
+   * One conditional ADD to the day's counter: a block's worth for background work (it comes in
+   * bulk, one batch after another), as many as are waiting for people.
+   */
+  async function reserveOnce(priority: CallPriority): Promise<void> {
+    const budget = options.dailyBudget ?? 0;
+    const at = now();
+    const day = utcDay(at);
+    const limit = priority === 'background' ? Math.floor(budget * BACKGROUND_SHARE) : budget;
+    const itemKey = gongBudgetKey(key, day);
+    const mine = credits[priority];
+    const held = mine.day === day ? mine.left : 0;
+    const demand = priority === 'background' ? slotsPerBlock : waiting[priority] - held;
+    let want = Math.min(slotsPerBlock, limit, Math.max(1, demand));
+    for (;;) {
+      if (want <= 0)
+        throw new BudgetSpentError({ priority, budget, used: limit, renewsAt: nextUtcMidnight(at) });
+      try {
+        const out = await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: itemKey,
+            UpdateExpression: 'ADD #count :n SET expiresAt = if_not_exists(expiresAt, :expires)',
+            ConditionExpression: 'attribute_not_exists(#count) OR #count <= :max',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: {
+              ':n': want,
+              ':max': limit - want,
+              ':expires': Math.ceil(nextUtcMidnight(at) / 1000) + 86_400,
+            },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        options.onBudgetUsed?.((Number(out.Attributes?.count ?? want) / budget) * 100);
+        const current = credits[priority];
+        credits[priority] = { day, left: (current.day === day ? current.left : 0) + want };
+        return;
+      } catch (error: unknown) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      // Not room for that many: take what is left, if anything.
+      const out = await db.send(new GetCommand({ TableName: table, Key: itemKey, ConsistentRead: true }));
+      const used = Number(out.Item?.count ?? 0);
+      if (used >= limit)
+        throw new BudgetSpentError({ priority, budget, used, renewsAt: nextUtcMidnight(at) });
+      want = Math.min(want, limit - used);
+    }
+  }
+
+  function refund(priority: CallPriority): void {
+    if (options.dailyBudget !== undefined) credits[priority].left++;
+  }
+
+  async function take(deadline: number): Promise<number> {
+    for (;;) {
+      const target = Math.max(
+        lastTarget + intervalMs,
+        lastStart + intervalMs - toleranceMs,
+        pausedUntil,
+        now(),
+      );
+      if (target > deadline) throw new SlotUnavailableError(target - now());
+      const block = blockOf(target);
+      if (!(await claim(block))) {
+        // Another container has this block: ours starts at a block boundary, never inside theirs.
+        lastTarget = Math.max(lastTarget, (block + 1) * blockMs - intervalMs);
+        claimAhead(block + 1);
+        continue;
+      }
+      // Claim later blocks only for callers this one cannot serve (an unused block is a hole for the
+      // others), and as far ahead as the table is slow, so a claim is answered before its block starts.
+      const slotsLeft = Math.floor(((block + 1) * blockMs - target) / intervalMs + 1e-6);
+      const needed = Math.ceil((waiting.person + waiting.background - slotsLeft) / slotsPerBlock);
+      const ahead = Math.min(needed, 1 + Math.ceil(claimLatencyMs / blockMs));
+      for (let next = 1; next <= ahead; next++) claimAhead(block + next);
+      if (!pausePoll) void readPause();
+      const wait = target - now();
+      if (wait > 0) await sleep(wait);
+      // A slow table delays a call by at most pauseStaleMs: Gong would answer a call in a pause with
+      // another 429 (and pause us again), a table that stalls every call costs more.
+      if (now() - pauseKnownAsOf > pauseStaleMs) await Promise.race([readPause(), sleep(pauseStaleMs)]);
+      if (previousSent) {
+        const sentAt = await Promise.race([previousSent, sleep(sentWaitMs).then(() => undefined)]);
+        previousSent = undefined;
+        if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
+      }
+      // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
+      const startAt = now();
+      if (pausedUntil > startAt) continue;
+      if (startAt < lastStart + intervalMs - toleranceMs) continue;
+      const startBlock = blockOf(startAt);
+      const lastSlotOfBlock = (startBlock + 1) * blockMs - intervalMs;
+      const inOurBlock = won.has(startBlock);
+      const nextIsOurs = won.has(startBlock + 1);
+      if (!inOurBlock || (startAt > lastSlotOfBlock + toleranceMs && !nextIsOurs)) {
+        lastTarget = Math.max(lastTarget, target);
+        continue;
+      }
+      if (startAt > deadline) throw new SlotUnavailableError(0);
+      lastTarget = Math.max(target, startAt - toleranceMs);
+      lastStart = startAt;
+      return startAt;
+    }
   }
 
   return {
-    async acquire(deadline) {
-      waiting++;
+    async acquire(deadline, priority = 'person') {
+      waiting[priority]++;
       // One caller at a time per container: our own callers never race each other for a slot.
-      const turn = queue.then(() => take(deadline));
+      const turn = queue.then(async () => {
+        await spend(priority);
+        try {
+          return await take(deadline);
+        } catch (error: unknown) {
+          refund(priority);
+          throw error;
+        }
+      });
       queue = turn.catch(() => undefined);
       try {
         return await turn;
       } finally {
-        waiting--;
+        waiting[priority]--;
       }
     },
-    pauseUntil(epochMs) {
+    callSent(sentAt) {
+      previousSent = sentAt;
+    },
+    async pauseUntil(epochMs) {
       pausedUntil = Math.max(pausedUntil, epochMs);
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: gongPauseKey(key),
+            UpdateExpression: 'SET pauseUntil = :until, expiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(pauseUntil) OR pauseUntil < :until',
+            ExpressionAttributeValues: { ':until': epochMs, ':expires': Math.ceil(epochMs / 1000) + 3600 },
+          }),
+        );
+      } catch (error: unknown) {
+        if (!(error instanceof ConditionalCheckFailedException)) options.onPauseWriteError?.(error);
+      }
     },
   };
 }

@@ -1,10 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FailureCode } from '#lib/check/failures.ts';
 import { describeError } from '#lib/errors.ts';
 import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
-import { type CallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
+import {
+  BudgetSpentError,
+  type CallPacer,
+  type CallPriority,
+  SlotUnavailableError,
+} from '#lib/gong/pacer.ts';
+import type { CheckMetrics } from '#lib/metrics.ts';
 
 /**
  * One Gong request after pacing and retries: either Gong answered with a status the caller must
@@ -14,7 +22,10 @@ export type GongResponse =
   | { kind: 'answered'; status: number; body: unknown; gongRequestId: string }
   | {
       kind: 'failed';
-      code: Extract<FailureCode, 'GONG_CREDENTIALS' | 'GONG_RATE_LIMITED' | 'GONG_UNAVAILABLE'>;
+      code: Extract<
+        FailureCode,
+        'GONG_CREDENTIALS' | 'GONG_RATE_LIMITED' | 'GONG_UNAVAILABLE' | 'GONG_BUDGET_SPENT'
+      >;
       message: string;
       retryAfterSeconds?: number;
     };
@@ -26,6 +37,8 @@ export interface GongRequest {
   body?: unknown;
   /** Epoch ms: no call starts, and no wait is begun, that would end after it. */
   deadline: number;
+  /** Background work stops at 80% of the day's budget (default: a person, who may use all of it). */
+  priority?: CallPriority;
 }
 
 /** Sends Gong requests the way every Gong call of the product is sent. */
@@ -43,6 +56,34 @@ interface GongRequesterOptions {
   /** Retries after 429 (each waits Retry-After). */
   maxRateLimitRetries?: number;
   backoffBaseMs?: number;
+  /** Counts every HTTP call and every 429 (README › Operating it). */
+  metrics?: Pick<CheckMetrics, 'gongCall' | 'gongRateLimited'>;
+}
+
+// When a request really leaves: fetch (undici) publishes its requests' creation and the moment their
+// headers are written on these documented diagnostics channels; the call's async context names it.
+const sending = new AsyncLocalStorage<() => void>();
+const sentCallbacks = new WeakMap<object, () => void>();
+let watchingSends = false;
+function watchSends(): void {
+  if (watchingSends) return;
+  watchingSends = true;
+  const requestOf = (message: unknown) =>
+    message !== null &&
+    typeof message === 'object' &&
+    'request' in message &&
+    typeof message.request === 'object'
+      ? (message.request as object)
+      : undefined;
+  diagnostics.subscribe('undici:request:create', (message) => {
+    const request = requestOf(message);
+    const sent = sending.getStore();
+    if (request && sent) sentCallbacks.set(request, sent);
+  });
+  diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+    const request = requestOf(message);
+    if (request) sentCallbacks.get(request)?.();
+  });
 }
 
 type Attempt =
@@ -51,7 +92,7 @@ type Attempt =
 
 /**
  * Gong's call discipline in one place: each attempt takes a slot from the deployment-wide pacer
- * and has a timeout; 429 waits Retry-After (and holds the pacer back), 5xx, timeouts and network
+ * and has a timeout; 429 waits Retry-After (and pauses the whole deployment), 5xx, timeouts and network
  * errors retry with jittered backoff, 401 re-reads the secret once (it may have rotated); no wait
  * runs past the deadline.
  */
@@ -63,7 +104,27 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
   const backoffBaseMs = options.backoffBaseMs ?? 250;
   const { logger, pacer } = options;
 
+  watchSends();
+
   async function attempt(credentials: GongCredentials, request: GongRequest): Promise<Attempt> {
+    let markSent = (): void => undefined;
+    const sentAt = new Promise<number>((resolve) => {
+      markSent = () => resolve(Date.now());
+    });
+    pacer.callSent?.(sentAt);
+    try {
+      return await send(credentials, request, markSent);
+    } finally {
+      // An answer (or a failure) means it left, whatever fetch implementation sent it.
+      markSent();
+    }
+  }
+
+  async function send(
+    credentials: GongCredentials,
+    request: GongRequest,
+    markSent: () => void,
+  ): Promise<Attempt> {
     const url = new URL(`${credentials.baseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
     // A call that outlives the deadline outlives the invocation, and takes the whole report with it.
@@ -71,16 +132,18 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     if (budgetMs <= 0) return { kind: 'network', reason: 'no time left before the deadline' };
     let response: Response;
     try {
-      response = await http(url, {
-        method: request.method,
-        headers: {
-          authorization: authorizationOf(credentials),
-          accept: 'application/json',
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(budgetMs),
-      });
+      response = await sending.run(markSent, () =>
+        http(url, {
+          method: request.method,
+          headers: {
+            authorization: authorizationOf(credentials),
+            accept: 'application/json',
+            ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          signal: AbortSignal.timeout(budgetMs),
+        }),
+      );
     } catch (error: unknown) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
       return {
@@ -125,8 +188,20 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
         return { kind: 'failed', code: 'GONG_CREDENTIALS', message };
       }
       try {
-        await pacer.acquire(request.deadline);
+        await pacer.acquire(request.deadline, request.priority ?? 'person');
       } catch (error: unknown) {
+        if (error instanceof BudgetSpentError) {
+          logger.warn("Gong's daily call budget is spent", {
+            priority: error.priority,
+            renewsAt: new Date(error.renewsAt).toISOString(),
+          });
+          return {
+            kind: 'failed',
+            code: 'GONG_BUDGET_SPENT',
+            message: error.message,
+            retryAfterSeconds: Math.max(1, Math.ceil((error.renewsAt - Date.now()) / 1000)),
+          };
+        }
         if (!(error instanceof SlotUnavailableError)) {
           // The pacer's table failed: this request fails, the rest of a bulk check carries on.
           logger.error('Could not take a Gong call slot', { error: describeError(error) });
@@ -143,6 +218,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
           retryAfterSeconds: Math.ceil(error.waitMs / 1000),
         };
       }
+      options.metrics?.gongCall();
       const result = await attempt(credentials, request);
 
       if (result.kind === 'network') {
@@ -156,7 +232,9 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
       const said = `Gong answered ${status} to ${call} (requestId ${gongRequestId})`;
       if (status === 429) {
         const seconds = result.retryAfterSeconds ?? 1;
-        pacer.pauseUntil(Date.now() + seconds * 1000);
+        options.metrics?.gongRateLimited();
+        // Every container waits it out, not only this one: they share Gong's limit.
+        await pacer.pauseUntil(Date.now() + seconds * 1000);
         logger.warn('Gong rate limited us', {
           gongRequestId,
           path: request.path,
@@ -237,4 +315,17 @@ function networkReason(error: unknown): string {
       ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.name})`
       : '';
   return `${error.message}${cause}`;
+}
+
+/**
+ * Why Gong answered 403, from its own error text: the endpoint in limited release (only Gong can
+ * enable it) or a scope the credentials lack (the company's Gong admin grants it).
+ */
+export function explainForbidden(body: unknown, options: { path: string; scope: string }): string {
+  const text = errorsOf(body).join(' ');
+  const csm = `the endpoint is in limited release: ask your Gong CSM to enable ${options.path} for the company`;
+  const scope = `the credentials lack the scope ${options.scope}: ask your Gong admin to add it to the API key or app`;
+  if (/limited release|not enabled|contact your csm/i.test(text)) return csm;
+  if (/scope|permission|not authori[sz]ed|access denied|insufficient/i.test(text)) return scope;
+  return `either ${csm}, or ${scope}`;
 }

@@ -2,11 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import type { FailureCode } from '#lib/check/failures.ts';
 import type { CheckFailure } from '#lib/check/report.ts';
-import { detailOf, errorsOf, type GongRequester } from '#lib/gong/requester.ts';
+import type { CallPriority } from '#lib/gong/pacer.ts';
+import { detailOf, errorsOf, explainForbidden, type GongRequester } from '#lib/gong/requester.ts';
 
 export const STATUS_PATH = '/v2/meetings/integration/status';
 /** Gong's documented cap on emails per call. */
 export const MAX_EMAILS_PER_CALL = 100;
+/** The scope Gong's integration-status endpoint needs. */
+export const STATUS_SCOPE = 'api:meetings:integration:status';
 
 /** One user as Gong answered, with the id of the Gong request that answered. */
 export interface GongUserStatus {
@@ -27,7 +30,10 @@ export interface GongCheckOutcome {
 
 export interface GongClient {
   /** Asks Gong about up to 100 emails in one paced call (with retries); every email ends in statuses or failures. */
-  checkBatch(emails: string[], options: { deadline: number }): Promise<GongCheckOutcome>;
+  checkBatch(
+    emails: string[],
+    options: { deadline: number; priority?: CallPriority },
+  ): Promise<GongCheckOutcome>;
 }
 
 interface GongClientOptions {
@@ -57,7 +63,11 @@ const answerSchema = z.object({
 export function createGongClient(options: GongClientOptions): GongClient {
   const { logger, request } = options;
 
-  async function checkBatch(emails: string[], deadline: number): Promise<GongCheckOutcome> {
+  async function checkBatch(
+    emails: string[],
+    deadline: number,
+    priority: CallPriority,
+  ): Promise<GongCheckOutcome> {
     const fail = (code: FailureCode, message: string, retryAfterSeconds?: number): GongCheckOutcome => ({
       statuses: [],
       failures: emails.map((email) => ({
@@ -67,7 +77,13 @@ export function createGongClient(options: GongClientOptions): GongClient {
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       })),
     });
-    const response = await request({ method: 'POST', path: STATUS_PATH, body: { emails }, deadline });
+    const response = await request({
+      method: 'POST',
+      path: STATUS_PATH,
+      body: { emails },
+      deadline,
+      priority,
+    });
     if (response.kind === 'failed') return fail(response.code, response.message, response.retryAfterSeconds);
 
     const { status, body, gongRequestId } = response;
@@ -83,7 +99,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
     if (status === 403) {
       return fail(
         'GONG_FORBIDDEN',
-        `${said}${detail}: the integration-status endpoint is in limited release, or the credentials lack its scope`,
+        `${said}${detail}: ${explainForbidden(body, { path: STATUS_PATH, scope: STATUS_SCOPE })}`,
       );
     }
     if (status === 400) {
@@ -143,13 +159,13 @@ export function createGongClient(options: GongClientOptions): GongClient {
   }
 
   return {
-    async checkBatch(emails, { deadline }) {
+    async checkBatch(emails, { deadline, priority = 'person' }) {
       if (emails.length > MAX_EMAILS_PER_CALL) {
         throw new RangeError(
           `a Gong call takes at most ${MAX_EMAILS_PER_CALL} emails (got ${emails.length})`,
         );
       }
-      return checkBatch(emails, deadline);
+      return checkBatch(emails, deadline, priority);
     },
   };
 }

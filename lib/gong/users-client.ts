@@ -1,9 +1,11 @@
 import * as z from 'zod/mini';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
 import { GongFailureError } from '#lib/check/failures.ts';
-import type { GongRequester } from '#lib/gong/requester.ts';
+import { detailOf, explainForbidden, type GongRequester } from '#lib/gong/requester.ts';
 
 export const USERS_PATH = '/v2/users';
+/** The scope Gong's user listing needs. */
+export const USERS_SCOPE = 'api:users:read';
 
 /** One page of Gong's company users: the active ones' emails, and the cursor of the next page. */
 export interface DirectoryPage {
@@ -33,6 +35,8 @@ export function createGongDirectory(options: { request: GongRequester }): GongDi
         path: USERS_PATH,
         ...(cursor === undefined ? {} : { query: { cursor } }),
         deadline,
+        // Discovery is background work: it stops at 80% of the day's budget, leaving the rest to people.
+        priority: 'background',
       });
       if (response.kind === 'failed') {
         throw new GongFailureError(
@@ -61,7 +65,10 @@ export function createGongDirectory(options: { request: GongRequester }): GongDi
         throw new GongFailureError('GONG_AUTH', `${said}: the credentials were refused`);
       }
       if (status === 403) {
-        throw new GongFailureError('GONG_FORBIDDEN', `${said}: listing users needs the api:users:read scope`);
+        throw new GongFailureError(
+          'GONG_FORBIDDEN',
+          `${said}${detailOf(body)}: ${explainForbidden(body, { path: USERS_PATH, scope: USERS_SCOPE })}`,
+        );
       }
       throw new GongFailureError('GONG_UNEXPECTED_STATUS', said);
     },

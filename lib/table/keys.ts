@@ -16,6 +16,8 @@ import type { UserStatus } from '#lib/check/report.ts';
  * - pending re-check: `PENDING#<email>` / `PENDING`; gsi1 `PENDING` / `<dueAt>#<email>`. TTL: a day after
  *                    its re-checks give up.
  * - Gong call slot:  `RATE#<key>` / `<block, 16 digits>`. TTL: two minutes.
+ * - Gong pause:      `RATE#<key>` / `PAUSE` (`pauseUntil`, epoch ms, after a 429). TTL: an hour after the pause.
+ * - Gong budget:     `RATE#<key>` / `BUDGET#<UTC day, YYYY-MM-DD>` (`count` of calls reserved). TTL: a day after the day.
  * - idempotency:     `idempotency#<name>` / `<key prefix>#<hash of the key>`, written by Powertools (the prefix
  *                    is the door's `keyPrefix`, else its Lambda's name). TTL: the record's expiry.
  * - sweep lock:      `SWEEP#lock` / `LOCK`. TTL: a day after the lock's `until`.
@@ -140,6 +142,16 @@ export function rateSlotPartition(key: string): string {
 /** A block's sort key, zero-padded so that blocks sort by number. */
 export function rateSlotSortKey(block: number): string {
   return String(block).padStart(16, '0');
+}
+
+/** The item every container reads before a call: until when a 429 paused the whole deployment. */
+export function gongPauseKey(key: string): TableKey {
+  return { pk: rateSlotPartition(key), sk: 'PAUSE' };
+}
+
+/** The counter of one UTC day's Gong calls (`day` is `YYYY-MM-DD`), in the slots' partition (infra/roles.yml allows `RATE#*`). */
+export function gongBudgetKey(key: string, day: string): TableKey {
+  return { pk: rateSlotPartition(key), sk: `BUDGET#${day}` };
 }
 
 // --- Powertools idempotency ---

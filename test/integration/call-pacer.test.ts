@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
+import { BudgetSpentError, createCallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 describe('createCallPacer (two containers sharing one table)', () => {
@@ -38,16 +38,73 @@ describe('createCallPacer (two containers sharing one table)', () => {
   it('holds every later call back until a 429 pause is over', async () => {
     const pacer = createCallPacer({ db, table, rps: 20, key: 'paused' });
     const resumeAt = Date.now() + 600;
-    pacer.pauseUntil(resumeAt);
+    await pacer.pauseUntil(resumeAt);
     await pacer.acquire(Date.now() + 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(resumeAt);
   });
 
   it('refuses a slot that would start after the deadline, without waiting for it', async () => {
     const pacer = createCallPacer({ db, table, rps: 1, key: 'deadline' });
-    pacer.pauseUntil(Date.now() + 60_000);
+    await pacer.pauseUntil(Date.now() + 60_000);
     const started = Date.now();
     await expect(pacer.acquire(Date.now() + 1_000)).rejects.toBeInstanceOf(SlotUnavailableError);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("holds another container back until a 429's pause is over", async () => {
+    const [a, b] = [
+      createCallPacer({ db, table, rps: 10, key: 'shared-pause' }),
+      createCallPacer({ db, table, rps: 10, key: 'shared-pause' }),
+    ];
+    const resumeAt = Date.now() + 800;
+    await a.pauseUntil(resumeAt);
+
+    const started = await b.acquire(Date.now() + 10_000);
+
+    expect(started).toBeGreaterThanOrEqual(resumeAt);
+  });
+
+  it('returns start times at least 0.95 × the interval apart even when the event loop is blocked', async () => {
+    const rps = 20;
+    const pacer = createCallPacer({ db, table, rps, key: 'late-timers' });
+    const deadline = Date.now() + 30_000;
+    // A busy CPU: the event loop is blocked for 120 ms (more than two intervals) every 200 ms.
+    const busy = setInterval(() => {
+      const until = Date.now() + 120;
+      while (Date.now() < until);
+    }, 200);
+    try {
+      const starts = await Promise.all(Array.from({ length: 30 }, () => pacer.acquire(deadline)));
+      starts.sort((x, y) => x - y);
+      const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.95 * (1000 / rps) - 1);
+    } finally {
+      clearInterval(busy);
+    }
+  });
+
+  it('counts the day per priority: background stops at 80%, a person gets the rest, then BudgetSpentError', async () => {
+    const options = { db, table, rps: 20, dailyBudget: 10, key: 'budget' };
+    const sweep = createCallPacer(options);
+    const person = createCallPacer(options);
+    const used: number[] = [];
+    const deadline = Date.now() + 30_000;
+
+    const background = await Promise.allSettled(
+      Array.from({ length: 12 }, () => sweep.acquire(deadline, 'background')),
+    );
+    const people = await Promise.allSettled(
+      Array.from({ length: 3 }, () => person.acquire(deadline, 'person')),
+    );
+
+    expect(background.filter((r) => r.status === 'fulfilled')).toHaveLength(8);
+    const refused = background.find((r) => r.status === 'rejected');
+    expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(BudgetSpentError);
+    expect(people.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    const spent = createCallPacer({ ...options, onBudgetUsed: (percent) => used.push(percent) });
+    await expect(spent.acquire(deadline, 'person')).rejects.toThrow(
+      /GONG_DAILY_BUDGET=10.*renews at 00:00 UTC/,
+    );
+    expect(used).toEqual([]);
   });
 });

@@ -37,7 +37,7 @@ describe('createGongRequester', () => {
         accessKeySecret: 's',
         baseUrl: 'http://gong.invalid',
       }),
-      pacer: { acquire: async () => Date.now(), pauseUntil: () => undefined },
+      pacer: { acquire: async () => Date.now(), pauseUntil: async () => undefined },
       logger: new Logger({ logLevel: 'SILENT' }),
       fetch: hang,
       timeoutMs: 10_000,

@@ -419,10 +419,16 @@ describe('startGongSandbox', () => {
       await askStatus(target, { emails: ['ada@example.com', 'grace@example.com'] });
       await askStatus(target, { emails: [] });
       expect(stats).toMatchObject({ calls: 2, ok: 1, byStatus: { 200: 1, 400: 1 }, emailsPerCall: [2] });
+      // Stamped on arrival, in order, with what each call was answered.
+      expect(stats.arrivals.map((arrival) => arrival.status)).toEqual([200, 400]);
+      const [first, second] = stats.arrivals;
+      expect(second?.at ?? 0).toBeGreaterThanOrEqual(first?.at ?? Number.POSITIVE_INFINITY);
+      expect(Math.abs((first?.at ?? 0) - Date.now())).toBeLessThan(10_000);
 
       target.resetStats();
 
       expect(stats).toEqual({
+        arrivals: [],
         calls: 0,
         ok: 0,
         rateLimited: 0,

@@ -3,6 +3,8 @@ import {
   changeEventId,
   changePendingSortKey,
   enteredOnPrefix,
+  gongBudgetKey,
+  gongPauseKey,
   historyKey,
   idempotencyPartition,
   latestKey,
@@ -30,6 +32,8 @@ describe('table keys', () => {
       sk: 'CHECK#2026-11-28T12:00:00.000Z#r1',
     });
     expect(statusPartition('NOT_IN_GONG')).toBe('STATUS#NOT_IN_GONG');
+    expect(gongPauseKey('gong')).toEqual({ pk: 'RATE#gong', sk: 'PAUSE' });
+    expect(gongBudgetKey('gong', '2026-11-28')).toEqual({ pk: 'RATE#gong', sk: 'BUDGET#2026-11-28' });
     expect(statusSortKey('2026-11-28T12:00:00.000Z', 'a@x.io')).toBe('2026-11-28T12:00:00.000Z#a@x.io');
     expect(changeEventId('2026-11-28T12:00:00.000Z', 'r1')).toBe('2026-11-28T12:00:00.000Z#r1');
     expect(changePendingSortKey('2026-11-28T12:00:00.000Z', 'a@x.io')).toBe(

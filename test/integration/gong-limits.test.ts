@@ -1,0 +1,156 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckReport } from '#lib/check/report.ts';
+import { createPendingStore } from '#lib/crm/pending-store.ts';
+import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
+import { gapsBetween, type SandboxProcess, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
+import { ensureTable } from '#local/table.ts';
+import { httpEvent, type LocalTable, loadHandler, startLocalTable } from '../support/stack.ts';
+
+type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
+
+const emails = (calls: number, prefix: string) =>
+  Array.from({ length: calls * 100 }, (_, i) => `${prefix}${i}@example.com`);
+
+// Gong's limit as the stand-in plays it: a token bucket of the ceiling with a burst of 2, in its own
+// process (its arrival stamps are Gong's view); the built bundles are loaded once per "container".
+describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)", () => {
+  let local: LocalTable;
+  let client: DynamoDBClient;
+  let sandbox: SandboxProcess | undefined;
+  let tables = 0;
+
+  beforeAll(async () => {
+    local = await startLocalTable('gong-limits-0');
+    client = new DynamoDBClient({
+      endpoint: local.dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    client?.destroy();
+    await local?.stop();
+  });
+
+  /** A fresh table (slots, pause and budget of its own) and a sandbox at `rps`. */
+  async function deployment(rps: number, extra: Record<string, string> = {}) {
+    await sandbox?.stop();
+    sandbox = await spawnGongSandbox({ rps, burst: 2 });
+    const table = `gong-limits-${++tables}`;
+    await ensureTable(client, table);
+    const env = {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: local.dynamo.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      HISTORY_TABLE: table,
+      GONG_ACCESS_KEY: 'sandbox-key',
+      GONG_ACCESS_KEY_SECRET: 'sandbox-secret',
+      GONG_BASE_URL: sandbox.url,
+      GONG_MAX_RPS: String(rps),
+      ...extra,
+    };
+    return { sandbox, table, env, load: <F>(name: string) => loadHandler(name, env) as F };
+  }
+
+  async function bulkCheck(rps: number, containers: number, callsEach: number) {
+    const { sandbox, load } = await deployment(rps);
+    const handlers = Array.from({ length: containers }, () => load<CheckStatus>('checkStatus'));
+    const reports = await Promise.all(
+      handlers.map((check, i) => check({ emails: emails(callsEach, `c${i}-`) }, { timeoutMs: 60_000 })),
+    );
+    const stats = await sandbox.stats();
+    return { reports, stats, gaps: gapsBetween(stats.arrivals), intervalMs: 1000 / rps };
+  }
+
+  for (const rps of [3, 10]) {
+    for (const containers of [1, 2]) {
+      const callsEach = Math.round((rps * 2) / containers);
+      it(`keeps every gap ≥ 0.8 × the interval with no 429 at ${rps} calls/s, ${containers} container(s)`, {
+        timeout: 90_000,
+      }, async () => {
+        const { reports, stats, gaps, intervalMs } = await bulkCheck(rps, containers, callsEach);
+
+        expect(stats.byStatus['429'] ?? 0).toBe(0);
+        expect(stats.calls).toBe(containers * callsEach);
+        expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.8 * intervalMs);
+        for (const report of reports) {
+          expect(report.failures).toEqual([]);
+          expect(report.results).toHaveLength(callsEach * 100);
+        }
+      });
+    }
+  }
+
+  it("stops every container for a 429's Retry-After, not only the one that got it", {
+    timeout: 90_000,
+  }, async () => {
+    const { sandbox, load } = await deployment(10);
+    await sandbox.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 2 });
+    const [a, b] = [load<CheckStatus>('checkStatus'), load<CheckStatus>('checkStatus')];
+
+    const reports = await Promise.all([
+      a({ emails: emails(8, 'a-') }, { timeoutMs: 60_000 }),
+      b({ emails: emails(8, 'b-') }, { timeoutMs: 60_000 }),
+    ]);
+
+    const { arrivals } = await sandbox.stats();
+    const limited = arrivals.filter((arrival) => arrival.status === 429);
+    expect(limited).toHaveLength(1);
+    const pausedAt = limited[0]?.at ?? 0;
+    const during = arrivals.filter((arrival) => arrival.at > pausedAt && arrival.at < pausedAt + 1_950);
+    expect(during).toEqual([]);
+    // Both containers' calls went through after the pause, the limited batch retried among them.
+    expect(arrivals.filter((arrival) => arrival.status === 200)).toHaveLength(16);
+    expect(reports.flatMap((report) => report.failures)).toEqual([]);
+  });
+
+  it('stops background work at 80% of GONG_DAILY_BUDGET and gives people the rest, then GONG_BUDGET_SPENT', {
+    timeout: 90_000,
+  }, async () => {
+    const { sandbox, table, load } = await deployment(20, { GONG_DAILY_BUDGET: '10' });
+    // 1,200 pending users Gong does not know: 12 re-check calls if nothing stopped them.
+    const pending = createPendingStore({ db: local.db, table });
+    await pending.add(emails(12, 'unknown-'), { source: 'crm', at: new Date(Date.now() - 3_600_000) });
+    const recheck =
+      load<(event: unknown, context?: { timeoutMs?: number }) => Promise<RecheckSummary>>('recheckPending');
+
+    const summary = await recheck({}, { timeoutMs: 60_000 });
+
+    expect((await sandbox.stats()).calls).toBe(8);
+    expect(summary.done).toBe(false);
+    expect(summary.checked).toBe(800);
+    expect(summary.budgetSpent).toMatch(/80% of today's budget \(8 of GONG_DAILY_BUDGET=10\)/);
+
+    // A person's checks (another container) still get calls 9 and 10.
+    const checkStatus = load<CheckStatus>('checkStatus');
+    for (const email of ['ada@example.com', 'margaret@example.com']) {
+      const report = await checkStatus({ emails: [email] });
+      expect(report.results.map((result) => result.email)).toEqual([email]);
+    }
+    expect((await sandbox.stats()).calls).toBe(10);
+
+    // The 11th fails, at every door: the report's failure, and the API's 503 with the renewal.
+    const report = await checkStatus({ emails: ['grace@example.com'] });
+    expect(report.failures).toMatchObject([{ code: 'GONG_BUDGET_SPENT' }]);
+    const api =
+      load<(event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string> }>>('api');
+    const answer = await api(
+      httpEvent('POST', '/v1/checks', { body: JSON.stringify({ emails: ['grace@example.com'] }) }),
+    );
+    expect(answer.statusCode).toBe(503);
+    const untilMidnight = (Date.UTC(...utcTomorrow()) - Date.now()) / 1000;
+    expect(Number(answer.headers?.['retry-after'])).toBeGreaterThan(untilMidnight - 60);
+    expect(Number(answer.headers?.['retry-after'])).toBeLessThanOrEqual(untilMidnight + 1);
+    expect((await sandbox.stats()).calls).toBe(10);
+  });
+});
+
+function utcTomorrow(): [number, number, number] {
+  const now = new Date();
+  return [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1];
+}
