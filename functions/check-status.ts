@@ -5,8 +5,9 @@ import { ValidationError } from '#lib/errors.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
-const core = wireCore();
 const metrics = createDoorMetrics('checkStatus');
+// Gong's own counts (GongCalls, GongRateLimited, GongBudgetUsed) come from the requester and pacer.
+const core = wireCore(undefined, undefined, { metrics: metrics.record });
 const checkUsers = withCheckMetrics(core.checkUsers, metrics.record);
 /** One invocation checks at most this many entries as sent, duplicates included (README "Who may call"). */
 const MAX_ENTRIES = 10_000;

@@ -18,8 +18,9 @@ import { readAuthConfig, readPageSettings } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics } from './wiring/metrics.ts';
 
-const core = wireCore();
 const metrics = createDoorMetrics('api');
+// Gong's own counts (GongCalls, GongRateLimited, GongBudgetUsed) come from the requester and pacer.
+const core = wireCore(undefined, undefined, { metrics: metrics.record });
 const check = withCheckMetrics(core.checkUsers, metrics.record);
 const authenticate = createAuthenticator(readAuthConfig());
 const users = createUsersApi(core.store);

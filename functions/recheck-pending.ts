@@ -5,8 +5,9 @@ import { deadlineOf } from '#lib/deadline.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
-const core = wireCore();
 const metrics = createDoorMetrics('recheckPending');
+// Gong's own counts (GongCalls, GongRateLimited, GongBudgetUsed) come from the requester and pacer.
+const core = wireCore(undefined, undefined, { metrics: metrics.record });
 const recheck = createRecheckPending({
   pending: createPendingStore({ db: core.clients.db, table: core.config.table }),
   checkUsers: withCheckMetrics(core.checkUsers, metrics.record),

@@ -9,8 +9,9 @@ import { readSlackWorkerConfig } from './wiring/config.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 
-const core = wireCore();
 const metrics = createDoorMetrics('slackWorker');
+// Gong's own counts (GongCalls, GongRateLimited, GongBudgetUsed) come from the requester and pacer.
+const core = wireCore(undefined, undefined, { metrics: metrics.record });
 const workerConfig = readSlackWorkerConfig();
 const slackConfig = workerConfig.slack;
 const credentials = slackCredentials(slackConfig.credentials, core.clients.secrets);

@@ -17,7 +17,7 @@ const sweep = wireSweep(undefined, { metrics: createCheckMetrics(metrics) });
 // The sweep keeps its own deadline (it hands off before it): middy must not abort it early.
 export const handler = middy<unknown, SweepAnswer, Error, Context>({ timeoutEarlyInMillis: 0 })
   // Publishes the sweep's metrics (UsersBroken, BrokenShare, ChangesPosted…) when each invocation ends.
-  .use(logMetrics(metrics))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .handler(async (event, context) => {
     logger.addContext(context);
     return sweep(event, { requestId: context.awsRequestId, deadline: deadlineOf(context) });

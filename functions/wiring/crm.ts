@@ -7,7 +7,7 @@ import { withCheckMetrics } from './metrics.ts';
 
 /** What both CRM doors (the webhook and Salesforce outbound messages) share: the core, the new-user check, their secret. */
 export function wireCrm(secret: SecretFieldSetting, checkMetrics: CheckMetrics) {
-  const core = wireCore();
+  const core = wireCore(undefined, undefined, { metrics: checkMetrics });
   return {
     core,
     secret: secretSourceOf(secret, core.clients.secrets),

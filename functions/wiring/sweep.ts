@@ -29,7 +29,9 @@ export interface SweepOverrides {
 
 /** The sweep, built once per container from the core and sweep sections of the configuration. */
 export function wireSweep(env?: Env, overrides: SweepOverrides = {}) {
-  const core = overrides.core ?? wireCore(readCoreConfig(env));
+  const core =
+    overrides.core ??
+    wireCore(readCoreConfig(env), undefined, overrides.metrics ? { metrics: overrides.metrics } : {});
   const config = readSweepConfig(env);
   const { db, secrets } = core.clients;
   const table = core.config.table;

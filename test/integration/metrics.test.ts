@@ -88,6 +88,36 @@ describe('door metrics (built checkStatus bundle, loopback Gong and DynamoDB)', 
     expect(JSON.stringify(lines)).not.toContain('example.com');
   });
 
+  it('prints GongCalls per call, GongRateLimited for a 429, and the share of the day budget used', async () => {
+    // A fresh table day counter: this container reserves its first block of calls from zero.
+    checkStatus = loadHandler('checkStatus', {
+      ...stack.env,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      GONG_DAILY_BUDGET: '4000',
+    }) as CheckStatus;
+    stack.gong.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1 });
+
+    let report: CheckReport | undefined;
+    const lines = await emfPrinted(async () => {
+      report = await checkStatus({ emails: ['ada@example.com'] });
+    });
+
+    expect(report?.results.map((r) => r.status)).toEqual(['OK']);
+    // Values of one metric within a flush arrive as an array (Powertools groups them per line).
+    const values = (name: string) =>
+      withMetric(lines, name).flatMap((line) => [line[name]].flat().map(Number));
+    const sum = (name: string) => values(name).reduce((total, value) => total + value, 0);
+    expect(sum(METRIC.gongCalls)).toBe(2);
+    expect(sum(METRIC.gongRateLimited)).toBe(1);
+    // Each reservation is a share of the 4000-call day (1 call, then 2), in percent.
+    const budget = values(METRIC.gongBudgetUsed);
+    expect(budget.length).toBeGreaterThan(0);
+    for (const percent of budget) {
+      expect(percent).toBeGreaterThan(0);
+      expect(percent).toBeLessThan(1);
+    }
+  });
+
   it('prints ColdStart once per container, on its first invocation only', async () => {
     const first = await emfPrinted(() => checkStatus({ emails: ['ada@example.com'] }));
     const second = await emfPrinted(() => checkStatus({ emails: ['ada@example.com'] }));
