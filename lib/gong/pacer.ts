@@ -81,10 +81,12 @@ export function nextUtcMidnight(at: number): number {
  * Time is cut into slots of 1/rps on one global grid, grouped into blocks of about a second; a block
  * belongs wholly to whichever container first writes its item (a conditional put), claimed a block
  * ahead while callers wait. Within its blocks a container starts a call no earlier than its slot and
- * no earlier than `interval − tolerance` after its previous call, deciding at the moment it wakes:
+ * no earlier than `interval` after its previous call was sent, deciding at the moment it wakes:
  * timers that run late (a busy CPU) cost that call its slot, they never fire two calls together.
- * A call that would start past its block's last slot, when the next block is not ours, waits for a
- * block that is. So two calls of the deployment are never less than `interval − tolerance` apart.
+ * Across containers, a block's last call may start at most `tolerance` late and a block whose
+ * previous block was another's starts `tolerance` late, so the hand-over keeps the interval too;
+ * a call later than that waits for a block that is ours. So two calls of the deployment are never
+ * less than `interval` apart.
  *
  * A 429 writes `pauseUntil` to the table, and every container reads it before its calls. The day's
  * budget is one counter per UTC day, reserved a block of calls at a time with a conditional ADD.
@@ -97,7 +99,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   const intervalMs = 1000 / rps;
   // Lateness a call may still have and keep its slot; beyond it the slot is given up.
   const toleranceMs = intervalMs * 0.05;
-  const slotsPerBlock = Math.max(1, Math.floor(rps));
+  // Two slots at least: a one-slot block would leave its call no room to be late at a hand-over.
+  const slotsPerBlock = Math.max(2, Math.floor(rps));
   const blockMs = slotsPerBlock * intervalMs;
   // A block's start times its number in floating point: the nudge keeps a start inside its own block.
   const blockOf = (at: number) => Math.floor((at + 1e-6) / blockMs);
@@ -295,12 +298,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
 
   async function take(deadline: number): Promise<number> {
     for (;;) {
-      const target = Math.max(
-        lastTarget + intervalMs,
-        lastStart + intervalMs - toleranceMs,
-        pausedUntil,
-        now(),
-      );
+      const target = Math.max(lastTarget + intervalMs, lastStart + intervalMs, pausedUntil, now());
       if (target > deadline) throw new SlotUnavailableError(target - now());
       const block = blockOf(target);
       if (!(await claim(block))) {
@@ -329,8 +327,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;
-      if (startAt < lastStart + intervalMs - toleranceMs) continue;
+      if (startAt < lastStart + intervalMs) continue;
       const startBlock = blockOf(startAt);
+      // Taking over from another container: our first call waits out the lateness theirs may have had.
+      const handOverAt = startBlock * blockMs + toleranceMs;
+      if (!won.has(startBlock - 1) && startAt < handOverAt) {
+        lastTarget = Math.max(lastTarget, handOverAt - intervalMs);
+        continue;
+      }
       const lastSlotOfBlock = (startBlock + 1) * blockMs - intervalMs;
       const inOurBlock = won.has(startBlock);
       const nextIsOurs = won.has(startBlock + 1);

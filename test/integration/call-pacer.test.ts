@@ -64,7 +64,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     expect(started).toBeGreaterThanOrEqual(resumeAt);
   });
 
-  it('returns start times at least 0.95 × the interval apart even when the event loop is blocked', async () => {
+  it('returns start times at least the interval apart even when the event loop is blocked', async () => {
     const rps = 20;
     const pacer = createCallPacer({ db, table, rps, key: 'late-timers' });
     const deadline = Date.now() + 30_000;
@@ -77,7 +77,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
       const starts = await Promise.all(Array.from({ length: 30 }, () => pacer.acquire(deadline)));
       starts.sort((x, y) => x - y);
       const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.95 * (1000 / rps) - 1);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000 / rps);
     } finally {
       clearInterval(busy);
     }
