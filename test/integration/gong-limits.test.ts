@@ -1,13 +1,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckReport } from '#lib/check/report.ts';
+import type { CheckReport, UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
+import { createHistoryStore } from '#lib/history/history-store.ts';
+import type { SweepAnswer } from '#lib/sweep/sweep.ts';
 import { gapsBetween, type SandboxProcess, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
+import { DEFAULT_BOT_TOKEN, startSlackApi } from '#local/slack-api.ts';
 import { ensureTable } from '#local/table.ts';
+import { startLambdaInvoke } from '../support/lambda-invoke.ts';
 import { httpEvent, type LocalTable, loadHandler, startLocalTable } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
+type Sweep = (
+  event: unknown,
+  context?: { awsRequestId?: string; timeoutMs?: number },
+) => Promise<SweepAnswer>;
 
 const emails = (calls: number, prefix: string) =>
   Array.from({ length: calls * 100 }, (_, i) => `${prefix}${i}@example.com`);
@@ -151,6 +159,76 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
     expect(Number(answer.headers?.['retry-after'])).toBeGreaterThan(untilMidnight - 60);
     expect(Number(answer.headers?.['retry-after'])).toBeLessThanOrEqual(untilMidnight + 1);
     expect((await sandbox.stats()).calls).toBe(10);
+  });
+  it('stops the sweep cleanly at 80% of GONG_DAILY_BUDGET, gives people the rest, then GONG_BUDGET_SPENT', {
+    timeout: 90_000,
+  }, async () => {
+    const slack = await startSlackApi();
+    // A sweep that stops must not hand off: the stand-in records any self-invoke it would make.
+    const lambda = await startLambdaInvoke({
+      'gong-status-test-sweep': () => Promise.reject(new Error('the sweep handed off instead of stopping')),
+    });
+    try {
+      const { sandbox, table, load } = await deployment(20, {
+        GONG_DAILY_BUDGET: '10',
+        ALERT_CHANNEL: 'C0ALERTS',
+        SLACK_BOT_TOKEN: DEFAULT_BOT_TOKEN,
+        SLACK_API_URL: slack.url,
+        SWEEP_FUNCTION: 'gong-status-test-sweep',
+        AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+      });
+      // 1,200 known users Gong has no calls for: 12 sweep calls if nothing stopped them.
+      const history = createHistoryStore({ db: local.db, table, retentionDays: 400 });
+      const checkedAt = new Date(Date.now() - 3_600_000).toISOString();
+      const seeded: UserResult[] = emails(12, 'sweep-budget-').map((email) => ({
+        email,
+        exists: true,
+        valid: true,
+        status: 'OK',
+        checkedAt,
+        gongRequestId: 'seed',
+      }));
+      const unstored = await history.record(seeded, {
+        source: 'seed',
+        requestId: 'seed',
+        previous: new Map(),
+      });
+      expect(unstored.size).toBe(0);
+
+      const answer = await load<Sweep>('sweep')({}, { awsRequestId: 'budget-sweep', timeoutMs: 60_000 });
+
+      expect((await sandbox.stats()).calls).toBe(8);
+      expect(answer).toMatchObject({ done: true, stopped: 'GONG_BUDGET_SPENT', checked: 800 });
+      expect(lambda.invocations).toEqual([]);
+
+      // Another sweep the same day finds background work's share spent before its first call.
+      const again = await load<Sweep>('sweep')({}, { awsRequestId: 'budget-sweep-again', timeoutMs: 60_000 });
+      expect(again).toMatchObject({ done: true, stopped: 'GONG_BUDGET_SPENT', checked: 0 });
+      expect((await sandbox.stats()).calls).toBe(8);
+      expect(lambda.invocations).toEqual([]);
+
+      // A person's checks (another container) still get calls 9 and 10.
+      const checkStatus = load<CheckStatus>('checkStatus');
+      for (const email of ['ada@example.com', 'margaret@example.com']) {
+        const report = await checkStatus({ emails: [email] });
+        expect(report.failures).toEqual([]);
+        expect(report.results.map((result) => result.email)).toEqual([email]);
+      }
+      expect((await sandbox.stats()).calls).toBe(10);
+
+      // The 11th is refused with the wait until the budget renews at the next UTC midnight.
+      const report = await checkStatus({ emails: ['grace@example.com'] });
+      expect(report.results).toEqual([]);
+      expect(report.failures).toMatchObject([{ code: 'GONG_BUDGET_SPENT' }]);
+      const untilMidnight = (Date.UTC(...utcTomorrow()) - Date.now()) / 1000;
+      const retryAfter = report.failures[0]?.retryAfterSeconds;
+      expect(retryAfter).toBeGreaterThan(untilMidnight - 60);
+      expect(retryAfter).toBeLessThanOrEqual(untilMidnight + 1);
+      expect((await sandbox.stats()).calls).toBe(10);
+    } finally {
+      await lambda.settled();
+      await Promise.all([lambda.close(), slack.close()]);
+    }
   });
 });
 
