@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,86 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
-import { LOCAL_SLACK_SIGNING_SECRET, readState, type StackState, stateFile } from '#local/stack.ts';
+import { LOCAL_SLACK_SIGNING_SECRET, stateFile } from '#local/stack.ts';
 import { cleanEnv, runCli } from '../support/cli.ts';
+import { type NpmStart, npmStart, quietPorts, waitForState } from '../support/npm-start.ts';
 import { slackSignature, slashCommandBody } from '../support/slack-requests.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-
-/** `npm start` as a user runs it, in its own process group (as a terminal would) so a test can Ctrl-C it. */
-interface NpmStart {
-  child: ChildProcess;
-  /** The exit code, or the signal npm re-raised on itself after its script stopped. */
-  exited: Promise<number | string | null>;
-  output(): string;
-}
-
-function npmStart(env: NodeJS.ProcessEnv): NpmStart {
-  const child = spawn('npm', ['start'], {
-    cwd: ROOT,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | string | null>((done) =>
-    child.once('exit', (code, signal) => done(code ?? signal)),
-  );
-  return { child, exited, output: () => output };
-}
-
-/** The banner's last line: npm start prints it right after writing the state file. */
-const BANNER_END = 'Ctrl-C stops everything.';
-
-/**
- * Ready: the state file is there (written once the API answers) and the banner that follows it has
- * come through the pipe (on a loaded machine it can lag the file). npm exiting first is a failure.
- */
-async function waitForState(dataDir: string, run: NpmStart): Promise<StackState> {
-  const until = Date.now() + 40_000;
-  while (Date.now() < until) {
-    if (run.child.exitCode !== null || run.child.signalCode !== null)
-      throw new Error(`npm start exited ${run.child.exitCode ?? run.child.signalCode}:\n${run.output()}`);
-    const state = await readState(dataDir);
-    if (state && run.output().includes(BANNER_END)) return state;
-    await sleep(100);
-  }
-  throw new Error(`npm start was not ready within 40 s:\n${run.output()}`);
-}
-
-/**
- * `count` distinct free ports below the kernel's ephemeral range. A port from freePort() (listen on
- * port 0) is free only for a moment: the other test files, running in parallel, listen on port 0 all
- * the time and the kernel may hand them that very port before npm start (or its restart) binds it.
- * Ports below the ephemeral range are never handed out that way.
- */
-async function quietPorts(count: number): Promise<number[]> {
-  const [low] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768'))
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  const ceiling = Math.max(low ?? 32_768, 20_000);
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = 10_000 + Math.floor(Math.random() * (ceiling - 10_000));
-    if (!ports.includes(port) && (await canListen(port))) ports.push(port);
-  }
-  return ports;
-}
-
-function canListen(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((done) => {
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
 
 /** pid → [parent pid, state] of every process on the machine. */
 function processTable(): Map<number, [number, string]> {
@@ -230,7 +156,7 @@ describe('npm start (the whole product on one machine)', () => {
     // First run: check users through the HTTP API, Slack, and the CLI.
     const first = npmStart(env);
     runs.push(first);
-    const state = await waitForState(dataDir, first);
+    const state = await waitForState(dataDir, first, 40_000);
     expect(state).toMatchObject({ gong: 'sandbox', slack: 'stand-in', table: 'gong-status-local' });
     expect(first.output()).toContain('SANDBOX');
     const pids = [
@@ -314,7 +240,7 @@ describe('npm start (the whole product on one machine)', () => {
     // Second run on the same data: the history is still there.
     const second = npmStart(env);
     runs.push(second);
-    const again = await waitForState(dataDir, second);
+    const again = await waitForState(dataDir, second, 40_000);
     const secondPids = [
       ...new Set([...again.processes.map((p) => p.pid), ...descendantsOf(second.child.pid ?? -1)]),
     ];
