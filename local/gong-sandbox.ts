@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { parseArgs } from 'node:util';
-import { isMainModule, listen, readBody } from '#local/http-server.ts';
+import { listen, readBody, runAsScript } from '#local/http-server.ts';
 import { createFaultQueue, type SandboxFault } from './gong-sandbox/faults.ts';
 import {
   isAuthorized,
@@ -362,7 +362,7 @@ function shuffle<T>(items: T[]): T[] {
   return items;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<{ close(): Promise<void> }> {
   const { values } = parseArgs({
     options: {
       host: { type: 'string' },
@@ -398,16 +398,7 @@ async function main(): Promise<void> {
     '  GONG_ACCESS_KEY=sandbox-key GONG_ACCESS_KEY_SECRET=sandbox-secret (or Bearer sandbox-token)',
   );
   console.log(`  example users: ${EXAMPLE_USERS.map((user) => user.email).join(', ')}`);
-  const stop = () => {
-    sandbox.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return sandbox;
 }
 
-if (isMainModule(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

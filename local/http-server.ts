@@ -66,3 +66,24 @@ export function isMainModule(moduleUrl: string): boolean {
   // `tsx local/gong-sandbox` (no extension) is a valid way to run it too.
   return canonical(entry) === self || canonical(`${entry}.ts`) === self;
 }
+
+/**
+ * Runs a stand-in as a script (`tsx local/<name>.ts`) when `moduleUrl` is the module node was started
+ * with: `start` brings it up, Ctrl-C or SIGTERM closes it, a failure to start exits 1 with its message.
+ */
+export function runAsScript(moduleUrl: string, start: () => Promise<{ close(): Promise<void> }>): void {
+  if (!isMainModule(moduleUrl)) return;
+  start().then(
+    (server) => {
+      const stop = () => {
+        server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

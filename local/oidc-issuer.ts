@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { ADMIN_GROUP, ADMIN_SCOPE } from '#lib/auth/verify-token.ts';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
-import { isMainModule, listen, readBody } from '#local/http-server.ts';
+import { listen, readBody, runAsScript } from '#local/http-server.ts';
 
 /** The audience (resource indicator) tokens are issued for unless told otherwise. */
 export const DEFAULT_AUDIENCE = 'gong-status';
@@ -503,7 +503,7 @@ export function parseAdmins(raw: string | undefined): string[] {
   return admins.length > 0 ? admins : DEFAULT_ADMINS;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<{ close(): Promise<void> }> {
   const { values } = parseArgs({
     options: {
       host: { type: 'string' },
@@ -530,16 +530,7 @@ async function main(): Promise<void> {
   );
   console.log(`  admins: ${issuer.admins.join(', ')} (any password)`);
   console.log(`  CLI token: curl -s -X POST ${issuer.mintUrl} -d '{"email":"ada@example.com"}'`);
-  const stop = () => {
-    issuer.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return issuer;
 }
 
-if (isMainModule(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

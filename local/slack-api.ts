@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { isMainModule, listen, readBody } from '#local/http-server.ts';
+import { listen, readBody, runAsScript } from '#local/http-server.ts';
 
 /** A workspace member as users.info describes them; no `email` is what Slack gives for bots and some guests. */
 export interface SlackUserProfile {
@@ -306,7 +306,7 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<{ close(): Promise<void> }> {
   const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' } } });
   const slack = await startSlackApi({
     ...(values.host === undefined ? {} : { host: values.host }),
@@ -326,17 +326,12 @@ async function main(): Promise<void> {
       console.log(`response ${post.id}: ${JSON.stringify(post.body)}`);
     printed = slack.responses.length;
   }, 250);
-  const stop = () => {
-    clearInterval(timer);
-    slack.close().then(() => process.exit(0));
+  return {
+    close() {
+      clearInterval(timer);
+      return slack.close();
+    },
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
-if (isMainModule(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);
