@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CheckReport } from '#lib/check/report.ts';
 import { startLocalDynamo } from '#local/dynamodb.ts';
 import { gapsBetween, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
+import { CONSENT_PAGE_PROBLEM } from '#local/gong-sandbox/users.ts';
 import { ensureTable } from '#local/table.ts';
 import { FUNCTIONS } from '../scripts/build/functions.ts';
 // The one way the suite loads a built bundle as a fresh container (module scope wired from exactly
@@ -42,7 +44,14 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 
-async function measureRun(run: number, containers: number): Promise<RunFigures> {
+/**
+ * A first check meets 6,000 users the table has never seen (one conditional create each); a repeat
+ * check is what the daily sweep does: users known from a check before, 1% of them changed since.
+ */
+type Workload = 'first' | 'repeat';
+const CHANGED_SHARE = 0.01;
+
+async function measureRun(run: number, containers: number, workload: Workload): Promise<RunFigures> {
   // Gong and the database are other machines: each in its own process, so their timers never wait on ours.
   const [sandbox, dynamo] = await Promise.all([
     spawnGongSandbox({ rps: RPS, burst: 2, latencyMs: LATENCY_MS }),
@@ -54,7 +63,7 @@ async function measureRun(run: number, containers: number): Promise<RunFigures> 
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
   try {
-    const table = `bench-${run}-${containers}`;
+    const table = `bench-${workload}-${run}-${containers}`;
     await ensureTable(client, table);
     const env = {
       AWS_REGION: 'us-east-1',
@@ -67,15 +76,26 @@ async function measureRun(run: number, containers: number): Promise<RunFigures> 
       GONG_BASE_URL: sandbox.url,
       GONG_MAX_RPS: String(RPS),
     };
-    // Two independent loads of the bundle are two containers: each its own pacer, one table.
-    const handlers = Array.from({ length: containers }, () => loadHandler('checkStatus', env) as CheckStatus);
     const share = Math.ceil(EMAILS / containers / 100) * 100;
+    const emails = Array.from({ length: containers }, (_, i) => emailsOf(`c${i}-bench`, share));
+    // Two independent loads of the bundle are two containers: each its own pacer, one table.
+    const checkAll = () => {
+      const handlers = emails.map(() => loadHandler('checkStatus', env) as CheckStatus);
+      return Promise.all(
+        handlers.map((check, i) => check({ emails: emails[i], source: 'bench' }, { timeoutMs: 300_000 })),
+      );
+    };
+    if (workload === 'repeat') {
+      await checkAll();
+      const changed = emails.flat().filter((_, i) => i % Math.round(1 / CHANGED_SHARE) === 0);
+      for (const email of changed)
+        await sandbox.setUser({ email, exists: true, valid: false, ...CONSENT_PAGE_PROBLEM });
+      // Fresh containers, once the blocks the first check claimed ahead have passed.
+      await sleep(2_500);
+      await sandbox.resetStats();
+    }
     const start = performance.now();
-    const reports = await Promise.all(
-      handlers.map((check, i) =>
-        check({ emails: emailsOf(`c${i}-bench`, share), source: 'bench' }, { timeoutMs: 300_000 }),
-      ),
-    );
+    const reports = await checkAll();
     const seconds = (performance.now() - start) / 1000;
     const startedAt = Math.min(...reports.map((report) => Date.parse(report.checkedAt)));
     const lastAnswer = Math.max(
@@ -84,6 +104,10 @@ async function measureRun(run: number, containers: number): Promise<RunFigures> 
     const stats = await sandbox.stats();
     const gaps = gapsBetween(stats.arrivals);
     const ideal = (Math.ceil(share / 100) * containers - 1) / RPS + LATENCY_MS / 1000;
+    const changes = reports.reduce((sum, report) => sum + report.results.filter((r) => r.changed).length, 0);
+    if (workload === 'repeat' && changes !== Math.ceil(share * containers * CHANGED_SHARE)) {
+      throw new Error(`the repeat check saw ${changes} changes`);
+    }
     return {
       efficiency: ideal / seconds,
       seconds,
@@ -131,11 +155,17 @@ async function measureBulkCheck(): Promise<void> {
     `\nBulk check: ${EMAILS} emails, ${calls} calls, sandbox ${RPS} calls/s (burst 2), ${LATENCY_MS} ms latency; ${RUNS} runs, min / median / max`,
   );
   row('ideal time', `${idealSeconds.toFixed(2)} s`);
-  for (const containers of [1, 2]) {
+  const cases: [Workload, number, string][] = [
+    ['repeat', 1, `repeat check (a sweep: users known, ${CHANGED_SHARE * 100}% changed), one container`],
+    ['repeat', 2, 'repeat check, two containers at once'],
+    ['first', 1, 'first check (every user new to the table), one container'],
+    ['first', 2, 'first check, two containers at once'],
+  ];
+  for (const [workload, containers, title] of cases) {
     const runs: RunFigures[] = [];
-    for (let run = 0; run < RUNS; run++) runs.push(await measureRun(run, containers));
+    for (let run = 0; run < RUNS; run++) runs.push(await measureRun(run, containers, workload));
     const pick = (f: (r: RunFigures) => number) => runs.map(f);
-    console.log(containers === 1 ? 'gong-status, one container' : 'gong-status, two containers at once');
+    console.log(title);
     row(
       '  efficiency, whole invocation',
       spread(

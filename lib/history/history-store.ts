@@ -62,6 +62,7 @@ export interface HistoryStore {
   /**
    * Writes a history item per result and moves each user's latest item to the last answer, with the
    * change event (broke/fixed) in the same conditional write; returns the emails it could not store.
+   * `previous` is what `getLatestMany` read before Gong was asked: a user missing from it was absent.
    */
   record(
     results: UserResult[],
@@ -219,7 +220,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     result: StoredResult,
     known: LatestState | undefined,
     readFirst: boolean,
-  ): Promise<LatestState | undefined> {
+  ): Promise<{ state: LatestState; created: boolean } | undefined> {
     let current = readFirst ? await readState(result.email) : known;
     for (let attempt = 1; attempt <= APPLY_ATTEMPTS; attempt++) {
       const next = nextState(current, result);
@@ -245,14 +246,14 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
             }),
           ),
         );
-        return next;
+        return { state: next, created: current === undefined };
       } catch (error: unknown) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       current = await readState(result.email);
       // A retried write whose first try was applied (its answer lost) fails its own condition: the
       // item then names this very result, and the change it carried is stored.
-      if (current?.writeId === next.writeId) return current;
+      if (current?.writeId === next.writeId) return { state: current, created: false };
     }
     throw new Error(`The latest item of one user kept changing during ${APPLY_ATTEMPTS} attempts`);
   }
@@ -262,12 +263,23 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
    * item as it was (history only) may have been verified before this write landed, so the newest
    * history item wins if it is newer than what was written.
    */
-  async function apply(result: StoredResult, known: LatestState | undefined, readFirst: boolean) {
-    let written = await applyOnce(result, known, readFirst);
+  async function apply(
+    result: StoredResult,
+    known: LatestState | undefined,
+    readFirst: boolean,
+    absentWhenRead: boolean,
+  ) {
+    const first = await applyOnce(result, known, readFirst);
+    // A user the check's consistent read found absent, created by this write: no quiet check can
+    // have confirmed an item older than this answer (it would have had to exist in between, and a
+    // fresh item cannot expire within seconds), so there is no newer history to look for. This is
+    // what keeps a first bulk check at one BatchWrite share and one PutItem per new user.
+    if (absentWhenRead && first?.created) return;
+    let written = first?.state;
     for (let round = 0; written && round < APPLY_ATTEMPTS; round++) {
       const newest = await newestHistory(result.email);
       if (!newest || newest.checkedAt <= written.result.checkedAt) return;
-      written = await applyOnce(newest, written, false);
+      written = (await applyOnce(newest, written, false))?.state;
     }
   }
 
@@ -301,9 +313,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
 
     async getLatestMany(emails) {
       const found = new Map<string, KnownLatest>();
+      // Consistent: "absent" must mean absent when asked, for a create to skip its history look-up.
       for (const item of await batchGet(
         emails.map((email) => latestKey(email)),
-        false,
+        true,
       )) {
         const latest: KnownLatest = toLatest(item);
         if (typeof item.version === 'number') latest.version = item.version;
@@ -346,7 +359,12 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       await writeBatches(items, failed);
       const left = stored.filter((result) => !failed.has(result.email));
 
-      const toApply: { result: StoredResult; known: LatestState | undefined; readFirst: boolean }[] = [];
+      const toApply: {
+        result: StoredResult;
+        known: LatestState | undefined;
+        readFirst: boolean;
+        absentWhenRead: boolean;
+      }[] = [];
       const quietLeft = left.filter((result) => quiet.has(result.email));
       if (quietLeft.length > 0) {
         try {
@@ -363,7 +381,12 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
             // Someone wrote since the check read it: recompute against what is there now.
             const read = previous.get(result.email) as KnownLatest | undefined;
             if (item === undefined || item.version !== read?.version) {
-              toApply.push({ result, known: item ? stateOf(item) : undefined, readFirst: false });
+              toApply.push({
+                result,
+                known: item ? stateOf(item) : undefined,
+                readFirst: false,
+                absentWhenRead: false,
+              });
             }
           }
         } catch (error: unknown) {
@@ -380,11 +403,12 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           known: versioned ? stateOfKnown(known as KnownLatest) : undefined,
           // Without a version (or with nothing read) the first attempt would only fail its condition.
           readFirst: known !== undefined && !versioned,
+          absentWhenRead: known === undefined,
         });
       }
       await Promise.all(
-        toApply.map(({ result, known, readFirst }) =>
-          apply(result, known, readFirst).catch((error: unknown) => {
+        toApply.map(({ result, known, readFirst, absentWhenRead }) =>
+          apply(result, known, readFirst, absentWhenRead).catch((error: unknown) => {
             failed.add(result.email);
             options.onWriteError?.(error);
           }),

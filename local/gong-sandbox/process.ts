@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '#local/dynamodb.ts';
 import type { SandboxFault } from './faults.ts';
+import type { SandboxUser } from './users.ts';
 
 /** The sandbox's counters as its admin route returns them. */
 export interface RemoteSandboxStats {
@@ -16,6 +17,8 @@ export interface SandboxProcess {
   stats(): Promise<RemoteSandboxStats>;
   resetStats(): Promise<void>;
   injectFault(fault: SandboxFault, times?: number): Promise<void>;
+  /** What Gong answers for this user from now on. */
+  setUser(user: SandboxUser): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +60,9 @@ export async function spawnGongSandbox(
     },
     injectFault: async (fault, times = 1) => {
       await admin('POST', 'faults', { fault, times });
+    },
+    setUser: async (user) => {
+      await admin('POST', 'users', user);
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -1,4 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
@@ -6,6 +7,7 @@ import { ValidationError } from '#lib/errors.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
 import { createSweepStore } from '#lib/sweep/sweep-store.ts';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from '#local/dynamodb-fault-proxy.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 const result = (email: string, checkedAt: string, valid: boolean): UserResult => ({
@@ -168,6 +170,74 @@ describe('createHistoryStore', () => {
     await expect(
       store.listHistory('other@example.com', { limit: 2, cursor: String(first.nextCursor) }),
     ).rejects.toThrow(ValidationError);
+  });
+});
+
+// What a bulk check costs the table decides how long it takes (README › Storage): counted by the
+// proxy in front of the server, per operation.
+describe('createHistoryStore: requests per check', () => {
+  let local: LocalTable;
+  let proxy: DynamoFaultProxy;
+  let client: DynamoDBClient;
+  let store: HistoryStore;
+
+  beforeAll(async () => {
+    local = await startLocalTable('history-cost-test');
+    proxy = await startDynamoFaultProxy({ upstream: local.dynamo.endpoint });
+    client = new DynamoDBClient({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    store = createHistoryStore({ db: DynamoDBDocumentClient.from(client), table: local.table });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await proxy?.close();
+    await local?.stop();
+  });
+
+  const requestsDuring = async (work: () => Promise<unknown>) => {
+    const before = { ...proxy.stats().requests };
+    await work();
+    return Object.fromEntries(
+      Object.entries(proxy.stats().requests)
+        .map(([operation, count]) => [operation, count - (before[operation] ?? 0)] as const)
+        .filter(([, count]) => count > 0),
+    );
+  };
+  const check = async (emails: string[], at: string, broken: Set<string>) => {
+    const previous = await store.getLatestMany(emails);
+    const results = emails.map((email) => result(email, at, !broken.has(email)));
+    expect(await store.record(results, { source: 'api', requestId: at, previous })).toEqual(new Set());
+  };
+
+  it('creates each new user with one conditional PutItem, and stores a repeat that changed nothing in batches', async () => {
+    const emails = Array.from({ length: 60 }, (_, i) => `cost${i}@example.com`);
+    // New users: one read of all, history in 3 batches, one create each; no look-up of their history.
+    expect(await requestsDuring(() => check(emails, '2026-11-28T09:00:00.000Z', new Set()))).toEqual({
+      BatchGetItem: 1,
+      BatchWriteItem: 3,
+      PutItem: 60,
+    });
+    // An hour later one of them broke: 119 history and last-seen items in 5 batches, one confirming
+    // read, and for the one who changed a conditional write and a look at their newest history.
+    const broke = new Set([String(emails[7])]);
+    expect(await requestsDuring(() => check(emails, '2026-11-28T10:00:00.000Z', broke))).toEqual({
+      BatchGetItem: 2,
+      BatchWriteItem: 5,
+      PutItem: 1,
+      Query: 1,
+    });
+    expect(await store.getLatest(String(emails[7]))).toMatchObject({
+      status: 'INVALID',
+      since: '2026-11-28T10:00:00.000Z',
+    });
+    expect(await store.getLatest(String(emails[8]))).toMatchObject({
+      status: 'OK',
+      since: '2026-11-28T09:00:00.000Z',
+      checkedAt: '2026-11-28T10:00:00.000Z',
+    });
   });
 });
 
