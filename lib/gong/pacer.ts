@@ -352,6 +352,13 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   return {
     async acquire(deadline, priority = 'person') {
       waiting[priority]++;
+      // A container's first call needs the budget, the pause and a block: three round trips asked
+      // at once rather than one after another (a block claimed for a call the budget then refuses
+      // is at most one second of slots left unused, once).
+      if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY) {
+        void readPause();
+        claim(blockOf(Math.max(now(), pausedUntil))).catch(() => undefined);
+      }
       // One caller at a time per container: our own callers never race each other for a slot.
       const turn = queue.then(async () => {
         await spend(priority);
