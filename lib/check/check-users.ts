@@ -63,25 +63,27 @@ export function createCheckUsers(deps: {
   return async (input, options) => {
     const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
     const startedAt = new Date().toISOString();
-    // What we knew is read while the first Gong call is under way; each batch is stored as soon as
-    // Gong answers it, so storing overlaps the paced calls instead of following them all.
-    const previousRead = store.getLatestMany(emails).catch((error: unknown) => {
-      logger.error('Could not read the stored results; answering without storing', {
-        error: describeError(error),
-      });
-      return undefined;
-    });
     const batches: string[][] = [];
     for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
       batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
     let done = 0;
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
+        // Each batch reads what we knew of its users before Gong is asked about them (README ›
+        // Storage), then is stored as soon as Gong answers: reads, calls and writes of a bulk check
+        // flow side by side at Gong's pace instead of one burst of reads holding up the first call.
+        const previous = await store.getLatestMany(batch).catch((error: unknown) => {
+          logger.error('Could not read the stored results; answering without storing', {
+            error: describeError(error),
+            count: batch.length,
+          });
+          return undefined;
+        });
         const outcome = await gong.checkBatch(batch, {
           deadline: options.deadline,
           priority: options.priority ?? 'person',
         });
-        const results = await storeBatch(outcome.statuses, await previousRead, options);
+        const results = await storeBatch(outcome.statuses, previous, options);
         options.onBatchDone?.(++done, batches.length);
         return { results, failures: outcome.failures };
       }),

@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
 import { appendToOutbox, changeEventOf, type PendingChange, withExpiry } from '#lib/history/change-log.ts';
-import { mapLimit } from '#lib/map-limit.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {
   CHANGES_PENDING,
@@ -106,8 +105,8 @@ const SHOWN_FIELDS = ['exists', 'valid', 'status', 'userFacingError', 'fixUrl', 
 const SEEN_FIELDS = ['checkedAt', 'gongRequestId', 'source', 'requestId'] as const;
 /** Someone asking again refreshes `askedAt` (and so the NOT_IN_GONG expiry) at most this often. */
 const ASKED_REFRESH_MS = 86_400_000;
-/** BatchGetItem requests in flight for one read of many users. */
-const READ_CONCURRENCY = 8;
+/** BatchGetItem requests in flight for the whole store. */
+const READ_CONCURRENCY = 4;
 /** Rounds of "re-read and recompute" one result gets against concurrent writers of the same user. */
 const APPLY_ATTEMPTS = 10;
 
@@ -136,6 +135,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   // One bound on writes in flight for the whole store, however many batches store at once:
   // a bulk check must not queue hundreds of requests ahead of everything else on the client.
   const writeGate = createGate(options.maxConcurrentWrites ?? 32);
+  const readGate = createGate(READ_CONCURRENCY);
 
   /** BatchWriteItem with its leftovers retried; adds the email of every item it could not write to `failed`. */
   async function writeBatches(items: Record<string, unknown>[], failed: Set<string>): Promise<void> {
@@ -171,24 +171,29 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   async function batchGet(keys: Record<string, unknown>[], consistent: boolean) {
     const chunks: Record<string, unknown>[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
-    // A bulk check's first read (6,000 users: 60 chunks) is waited on by its first stored batch:
-    // chunks in parallel, not one round trip after another.
-    const pages = await mapLimit(chunks, READ_CONCURRENCY, async (chunk) => {
-      const items: Record<string, unknown>[] = [];
-      let left = chunk;
-      for (let attempt = 1; left.length > 0; attempt++) {
-        if (attempt > maxAttempts) throw new Error(`DynamoDB left ${left.length} keys unread in ${table}`);
-        if (attempt > 1) await sleep(jitteredBackoff(attempt));
-        const out = await db.send(
-          new BatchGetCommand({
-            RequestItems: { [table]: { Keys: left, ...(consistent ? { ConsistentRead: true } : {}) } },
-          }),
-        );
-        items.push(...(out.Responses?.[table] ?? []));
-        left = out.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-      return items;
-    });
+    // One bound on reads in flight for the whole store, first come first served: a bulk check's 60
+    // batches ask at once, and the first batch (whose Gong call waits for its read) is read first.
+    const pages = await Promise.all(
+      chunks.map((chunk) =>
+        readGate(async () => {
+          const items: Record<string, unknown>[] = [];
+          let left = chunk;
+          for (let attempt = 1; left.length > 0; attempt++) {
+            if (attempt > maxAttempts)
+              throw new Error(`DynamoDB left ${left.length} keys unread in ${table}`);
+            if (attempt > 1) await sleep(jitteredBackoff(attempt));
+            const out = await db.send(
+              new BatchGetCommand({
+                RequestItems: { [table]: { Keys: left, ...(consistent ? { ConsistentRead: true } : {}) } },
+              }),
+            );
+            items.push(...(out.Responses?.[table] ?? []));
+            left = out.UnprocessedKeys?.[table]?.Keys ?? [];
+          }
+          return items;
+        }),
+      ),
+    );
     return pages.flat();
   }
 
