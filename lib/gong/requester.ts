@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FailureCode } from '#lib/check/failures.ts';
 import { describeError } from '#lib/errors.ts';
+import { wallClockMs } from '#lib/gong/clock.ts';
 import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
 import {
   BudgetSpentError,
@@ -109,7 +110,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
   async function attempt(credentials: GongCredentials, request: GongRequest): Promise<Attempt> {
     let markSent = (): void => undefined;
     const sentAt = new Promise<number>((resolve) => {
-      markSent = () => resolve(Date.now());
+      markSent = () => resolve(wallClockMs());
     });
     pacer.callSent?.(sentAt);
     try {

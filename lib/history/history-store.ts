@@ -132,9 +132,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   const { db, table } = options;
   const retentionSeconds = (options.retentionDays ?? 400) * 86_400;
   const maxAttempts = options.maxAttempts ?? 8;
-  // One bound on writes in flight for the whole store, however many batches store at once:
-  // a bulk check must not queue hundreds of requests ahead of everything else on the client.
-  const writeGate = createGate(options.maxConcurrentWrites ?? 32);
+  // One bound on writes in flight for the whole store, however many batches store at once. Eight
+  // keep one CPU busy (a request costs the SDK about 0.7 ms of it) without a backlog of answers
+  // that would hold the event loop, and with it the Gong pacer's timers, for tens of milliseconds.
+  const writeGate = createGate(options.maxConcurrentWrites ?? 8);
   const readGate = createGate(READ_CONCURRENCY);
 
   /** BatchWriteItem with its leftovers retried; adds the email of every item it could not write to `failed`. */
