@@ -1,17 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { CheckReport } from '#lib/check/report.ts';
 import { startLocalDynamo } from '#local/dynamodb.ts';
 import { gapsBetween, spawnGongSandbox } from '#local/gong-sandbox/process.ts';
 import { CONSENT_PAGE_PROBLEM } from '#local/gong-sandbox/users.ts';
 import { ensureTable } from '#local/table.ts';
 import { FUNCTIONS } from '../scripts/build/functions.ts';
-// The one way the suite loads a built bundle as a fresh container (module scope wired from exactly
-// the given environment); the bench needs the same, and a second copy would drift from it.
-import { loadHandler } from '../test/support/stack.ts';
+import type { ContainerFigures } from './container.ts';
 
 // Bulk check at Gong's pace: the sandbox allows RPS calls a second (burst 2) and answers in
 // LATENCY_MS; the product is told GONG_MAX_RPS=RPS. Ideal time = (calls − 1) / rps + latency: what a
@@ -27,7 +25,7 @@ const idealSeconds = (calls - 1) / RPS + LATENCY_MS / 1000;
 const emailsOf = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}${i}@example.com`);
 
-type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
+const CONTAINER = fileURLToPath(new URL('./container.ts', import.meta.url));
 
 interface RunFigures {
   efficiency: number;
@@ -78,12 +76,12 @@ async function measureRun(run: number, containers: number, workload: Workload): 
     };
     const share = Math.ceil(EMAILS / containers / 100) * 100;
     const emails = Array.from({ length: containers }, (_, i) => emailsOf(`c${i}-bench`, share));
-    // Two independent loads of the bundle are two containers: each its own pacer, one table.
-    const checkAll = () => {
-      const handlers = emails.map(() => loadHandler('checkStatus', env) as CheckStatus);
-      return Promise.all(
-        handlers.map((check, i) => check({ emails: emails[i], source: 'bench' }, { timeoutMs: 300_000 })),
-      );
+    // Each container a process of its own (bench/container.ts): its own pacer and CPU, one table.
+    const checkAll = async () => {
+      const containers = await Promise.all(emails.map((share) => startContainer(env, share)));
+      const start = performance.now();
+      const figures = await Promise.all(containers.map((go) => go()));
+      return { figures, seconds: (performance.now() - start) / 1000 };
     };
     if (workload === 'repeat') {
       await checkAll();
@@ -94,17 +92,13 @@ async function measureRun(run: number, containers: number, workload: Workload): 
       await sleep(2_500);
       await sandbox.resetStats();
     }
-    const start = performance.now();
-    const reports = await checkAll();
-    const seconds = (performance.now() - start) / 1000;
-    const startedAt = Math.min(...reports.map((report) => Date.parse(report.checkedAt)));
-    const lastAnswer = Math.max(
-      ...reports.flatMap((report) => report.results.map((result) => Date.parse(result.checkedAt))),
-    );
+    const { figures, seconds } = await checkAll();
+    const startedAt = Math.min(...figures.map((figure) => Date.parse(figure.checkedAt)));
+    const lastAnswer = Math.max(...figures.map((figure) => figure.lastAnswer));
     const stats = await sandbox.stats();
     const gaps = gapsBetween(stats.arrivals);
     const ideal = (Math.ceil(share / 100) * containers - 1) / RPS + LATENCY_MS / 1000;
-    const changes = reports.reduce((sum, report) => sum + report.results.filter((r) => r.changed).length, 0);
+    const changes = figures.reduce((sum, figure) => sum + figure.changes, 0);
     if (workload === 'repeat' && changes !== Math.ceil(share * containers * CHANGED_SHARE)) {
       throw new Error(`the repeat check saw ${changes} changes`);
     }
@@ -115,12 +109,34 @@ async function measureRun(run: number, containers: number, workload: Workload): 
       minGapMs: Math.min(...gaps),
       p5GapMs: percentile(gaps, 5),
       rateLimited: stats.byStatus['429'] ?? 0,
-      failures: reports.reduce((sum, report) => sum + report.failures.length, 0),
+      failures: figures.reduce((sum, figure) => sum + figure.failures, 0),
     };
   } finally {
     client.destroy();
     await Promise.all([sandbox.stop(), dynamo.stop()]);
   }
+}
+
+/** Starts a container process and loads the bundle in it; the function returned makes it check. */
+async function startContainer(
+  env: Record<string, string>,
+  emails: string[],
+): Promise<() => Promise<ContainerFigures>> {
+  const child = fork(CONTAINER, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`a bench container exited with ${code}`))),
+  );
+  exited.catch(() => undefined);
+  const ready = new Promise((resolve) => child.once('message', resolve));
+  child.send({ env, emails });
+  await Promise.race([ready, exited]);
+  return () => {
+    const done = new Promise<ContainerFigures>((resolve) =>
+      child.once('message', (figures) => resolve(figures as ContainerFigures)),
+    );
+    child.send('go');
+    return Promise.race([done, exited]);
+  };
 }
 
 async function measureSequential(): Promise<number> {
@@ -161,7 +177,8 @@ async function measureBulkCheck(): Promise<void> {
     ['first', 1, 'first check (every user new to the table), one container'],
     ['first', 2, 'first check, two containers at once'],
   ];
-  for (const [workload, containers, title] of cases) {
+  const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'repeat,first').split(','));
+  for (const [workload, containers, title] of cases.filter(([workload]) => workloads.has(workload))) {
     const runs: RunFigures[] = [];
     for (let run = 0; run < RUNS; run++) runs.push(await measureRun(run, containers, workload));
     const pick = (f: (r: RunFigures) => number) => runs.map(f);
