@@ -227,9 +227,15 @@ describe('sweep (built bundle, loopback Gong, DynamoDB, Slack and Lambda)', () =
     // rep000 breaks: checked in the first invocation, its latest item moves to the INVALID
     // partition, which a later invocation reads; it must not be checked twice.
     stack.gong.setUser({ email: 'rep000@example.com', ...BROKEN });
-    // One Gong call a second and 1.9 s of work per invocation: room for one call each time.
+    // One Gong call a second; the first invocation has 1.9 s of work (3.9 s less the 2 s the
+    // deadline keeps back): room for exactly one call.
     env.GONG_MAX_RPS = '1';
-    continuationTimeoutMs = 3_900;
+    // A continuation first waits out the pacer blocks its predecessor owns (README "Staying under
+    // Gong's limits": at 1 call/s a block is 2 s, and one may be claimed ahead), up to ~3 s after
+    // the predecessor's call. 2.95 s of work covers that wait, yet stays under the 3 s that the 150
+    // users left (two calls 1 s apart) and then the digest would need: at least two continuations.
+    // With 1.9 s, a busy CPU made the first continuation miss its slot and the next ones cascade.
+    continuationTimeoutMs = 4_950;
 
     const first = await load()({}, { timeoutMs: 3_900 });
     await lambda.settled();

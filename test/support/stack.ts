@@ -1,17 +1,30 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { type LocalDynamo, startLocalDynamo } from '#local/dynamodb.ts';
 import { type GongSandbox, type GongSandboxOptions, startGongSandbox } from '#local/gong-sandbox.ts';
 import { type SecretsManagerStandIn, startSecretsManager } from '#local/secrets-manager.ts';
-import { ensureTable } from '#local/table.ts';
+import { ensureTable, tableDefinition } from '#local/table.ts';
 
 const require = createRequire(import.meta.url);
 
 /** Which DynamoDB-compatible server the integration suite runs against (TEST_DYNAMO=dynamodb-local for AWS's own). */
 export const DYNAMO_ENGINE = process.env.TEST_DYNAMO === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite';
+
+/**
+ * The server of DYNAMO_ENGINE that the whole test run shares (test/support/global-setup.ts starts
+ * it): a DynamoDB Local JVM takes seconds to start and warm up, so one per test file or per test
+ * cost more than many tests. Each test file or test still gets tables of its own, deleted after it.
+ * Read when a table starts, not at import: global setup sets it after this module may be loaded.
+ */
+const sharedEndpoint = (): string | undefined => process.env.TEST_DYNAMO_ENDPOINT;
 
 export const GONG_SECRET_ID = 'gong-status/gong';
 
@@ -34,19 +47,26 @@ export interface LocalTable {
   stop(): Promise<void>;
 }
 
-/** Starts a DynamoDB server (DYNAMO_ENGINE) and creates `table` on it as infra/table.yml defines it. */
+/**
+ * Creates `table` as infra/table.yml defines it on the run's shared server (TEST_DYNAMO_ENDPOINT),
+ * and `stop` deletes it; outside a test run (the bench), starts a server of its own for it.
+ */
 export async function startLocalTable(
   table: string,
   options: { lowPriority?: boolean; translateConfig?: TranslateConfig } = {},
 ): Promise<LocalTable> {
-  const dynamo = await startLocalDynamo({ engine: DYNAMO_ENGINE, lowPriority: options.lowPriority ?? false });
+  const shared = sharedEndpoint();
+  const dynamo: LocalDynamo = shared
+    ? { endpoint: shared, pid: -1, stop: async () => undefined }
+    : await startLocalDynamo({ engine: DYNAMO_ENGINE, lowPriority: options.lowPriority ?? false });
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
   try {
-    await ensureTable(client, table);
+    if (shared) await createFreshTable(client, table);
+    else await ensureTable(client, table);
   } catch (error: unknown) {
     client.destroy();
     await dynamo.stop();
@@ -57,10 +77,20 @@ export async function startLocalTable(
     table,
     db: DynamoDBDocumentClient.from(client, options.translateConfig),
     async stop() {
-      client.destroy();
-      await dynamo.stop();
+      try {
+        if (shared) await client.send(new DeleteTableCommand({ TableName: table }));
+      } finally {
+        client.destroy();
+        await dynamo.stop();
+      }
     },
   };
+}
+
+/** Creates `table` on the shared server, failing if it exists: a table left by another file would mix their items. */
+async function createFreshTable(client: DynamoDBClient, table: string): Promise<void> {
+  await client.send(new CreateTableCommand(await tableDefinition(table)));
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 0.1, maxDelay: 1 }, { TableName: table });
 }
 
 let tableCounter = 0;
