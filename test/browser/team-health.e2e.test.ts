@@ -178,7 +178,14 @@ describe('team-health page through npm start (local issuer, real api, Chromium)'
     }
 
     await timeline.scrollIntoViewIfNeeded();
-    await screenshot(page, 'docs/team-health.png');
+    // The README's picture is refreshed on purpose (UPDATE_SCREENSHOTS=1 npx vitest run test/browser),
+    // not rewritten in the working tree by every test run.
+    await screenshot(
+      page,
+      process.env.UPDATE_SCREENSHOTS === '1'
+        ? 'docs/team-health.png'
+        : join(tmpdir(), `team-health-${process.pid}.png`),
+    );
     expect(errors, failedRequests.join('\n')).toEqual([]);
     await page.close();
   }, 90_000);
