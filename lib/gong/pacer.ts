@@ -121,7 +121,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   const released = new Set<number>();
   const watching = new Set<number>();
   let wakeTaker: (() => void) | undefined;
-  let handedBack = false;
   let idleTimer: NodeJS.Timeout | undefined;
   let lastGrantAt = Number.NEGATIVE_INFINITY;
   let lastSentAt = Number.NEGATIVE_INFINITY;
@@ -340,10 +339,10 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   }
 
   /**
-   * While our callers wait on a block another container won, looks (every two slots, at least
-   * every 100 ms) for it to be handed back, and takes the rest with a conditional write: our first
-   * call in it starts no earlier than the owner's last call plus the interval and the tolerance, as
-   * at a hand-over.
+   * While our callers wait on a block another container won, looks (every two slots, at least 100
+   * ms) for it to
+   * be handed back, and takes the rest with a conditional write: our first call in it starts no
+   * earlier than the owner's last call plus the interval and the tolerance, as at a hand-over.
    */
   function watchForRelease(block: number): void {
     if (watching.has(block)) return;
@@ -371,7 +370,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
           released.delete(block);
           won.add(block);
           lastTarget = Math.max(lastStart, doneAt + toleranceMs);
-          handedBack = true;
           wakeTaker?.();
           return;
         }
@@ -413,14 +411,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         // A block handed back to us while we wait for a later one wakes us to recompute.
         const woken = new AbortController();
         wakeTaker = () => woken.abort();
-        if (!handedBack) {
-          await sleep(wait - SPIN_MS, undefined, { signal: woken.signal }).catch(() => undefined);
-        }
+        await sleep(wait - SPIN_MS, undefined, { signal: woken.signal }).catch(() => undefined);
         wakeTaker = undefined;
-        if (handedBack) {
-          handedBack = false;
-          continue;
-        }
+        if (woken.signal.aborted) continue;
       }
       const spinUntil = performance.now() + 2 * SPIN_MS;
       while (now() < target && performance.now() < spinUntil) {
