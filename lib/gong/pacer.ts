@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -116,15 +115,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   const pauseStaleMs = 500;
   const claims = new Map<number, Promise<boolean>>();
   const won = new Set<number>();
-  // Handing back the rest of a block (see releaseIdleBlocks and watchForRelease).
-  const owner = randomUUID();
-  const released = new Set<number>();
-  const watching = new Set<number>();
-  let wakeTaker: (() => void) | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  let lastGrantAt = Number.NEGATIVE_INFINITY;
-  let lastSentAt = Number.NEGATIVE_INFINITY;
-  let sendsPending = 0;
   let lastTarget = Number.NEGATIVE_INFINITY;
   let lastStart = Number.NEGATIVE_INFINITY;
   let pausedUntil = 0;
@@ -160,7 +150,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         .send(
           new PutCommand({
             TableName: table,
-            Item: { pk, sk: rateSlotSortKey(block), owner, expiresAt: Math.ceil(now() / 1000) + 120 },
+            Item: { pk, sk: rateSlotSortKey(block), expiresAt: Math.ceil(now() / 1000) + 120 },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )
@@ -185,7 +175,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         if (old < block - 4) {
           claims.delete(old);
           won.delete(old);
-          released.delete(old);
         }
       }
     }
@@ -312,87 +301,15 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     if (options.dailyBudget !== undefined) credits[priority].left++;
   }
 
-  /**
-   * Nobody here is waiting, a slot after our last call went unused: hand back the rest of our blocks
-   * from now on, saying when our last call started, so a container waiting on them need not sit out
-   * the rest of the block (a bulk check that ends mid-block would otherwise leave it idle).
-   */
-  function releaseIdleBlocks(): void {
-    if (waiting.person + waiting.background > 0 || sendsPending > 0) return;
-    const doneAt = Math.max(lastGrantAt, lastSentAt);
-    const current = blockOf(now());
-    for (const block of [...won]) {
-      if (block < current || (block + 1) * blockMs - now() < 2 * intervalMs) continue;
-      won.delete(block);
-      released.add(block);
-      db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk, sk: rateSlotSortKey(block) },
-          UpdateExpression: 'SET doneAt = :doneAt',
-          ConditionExpression: '#owner = :owner AND attribute_not_exists(doneAt)',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':doneAt': doneAt, ':owner': owner },
-        }),
-      ).catch(() => undefined); // Not handed back: the rest of the block stays unused, as before.
-    }
-  }
-
-  /**
-   * While our callers wait on a block another container won, looks (every two slots, at least 100
-   * ms) for it to
-   * be handed back, and takes the rest with a conditional write: our first call in it starts no
-   * earlier than the owner's last call plus the interval and the tolerance, as at a hand-over.
-   */
-  function watchForRelease(block: number): void {
-    if (watching.has(block)) return;
-    watching.add(block);
-    const key = { pk, sk: rateSlotSortKey(block) };
-    void (async () => {
-      while (
-        waiting.person + waiting.background > 0 &&
-        !won.has(block) &&
-        now() < (block + 1) * blockMs - 2 * intervalMs
-      ) {
-        const out = await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
-        const doneAt = out.Item?.doneAt;
-        if (out.Item?.takenBy !== undefined) return;
-        if (typeof doneAt === 'number') {
-          await db.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: key,
-              UpdateExpression: 'SET takenBy = :owner',
-              ConditionExpression: 'attribute_exists(doneAt) AND attribute_not_exists(takenBy)',
-              ExpressionAttributeValues: { ':owner': owner },
-            }),
-          );
-          released.delete(block);
-          won.add(block);
-          lastTarget = Math.max(lastStart, doneAt + toleranceMs);
-          wakeTaker?.();
-          return;
-        }
-        await sleep(Math.max(2 * intervalMs, 100));
-      }
-    })()
-      // Taken by another, or the table failed: our callers wait for a block of our own, as before.
-      .catch(() => undefined)
-      .finally(() => watching.delete(block));
-  }
-
   async function take(deadline: number): Promise<number> {
     for (;;) {
       const target = Math.max(lastTarget + intervalMs, lastStart + intervalMs, pausedUntil, now());
       if (target > deadline) throw new SlotUnavailableError(target - now());
       const block = blockOf(target);
-      const ours = won.has(block) || (!released.has(block) && (await claim(block)));
-      if (!ours) {
-        // Another container has this block (or we handed it back): ours starts at a block boundary,
-        // never inside theirs, unless its owner hands the rest back.
+      if (!(await claim(block))) {
+        // Another container has this block: ours starts at a block boundary, never inside theirs.
         lastTarget = Math.max(lastTarget, (block + 1) * blockMs - intervalMs);
         claimAhead(block + 1);
-        watchForRelease(block);
         continue;
       }
       // Claim later blocks only for callers this one cannot serve (an unused block is a hole for the
@@ -407,14 +324,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // drifting a millisecond each (one slot in fifty at 20 calls a second). Bounded in real time,
       // so a clock that stands still cannot hold the CPU.
       const wait = target - now();
-      if (wait > SPIN_MS) {
-        // A block handed back to us while we wait for a later one wakes us to recompute.
-        const woken = new AbortController();
-        wakeTaker = () => woken.abort();
-        await sleep(wait - SPIN_MS, undefined, { signal: woken.signal }).catch(() => undefined);
-        wakeTaker = undefined;
-        if (woken.signal.aborted) continue;
-      }
+      if (wait > SPIN_MS) await sleep(wait - SPIN_MS);
       const spinUntil = performance.now() + 2 * SPIN_MS;
       while (now() < target && performance.now() < spinUntil) {
         // Spinning on purpose: at most two milliseconds a call.
@@ -429,7 +339,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       }
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
-      if (startAt < target) continue;
       if (pausedUntil > startAt) continue;
       if (startAt < lastStart + intervalMs) continue;
       const startBlock = blockOf(startAt);
@@ -449,11 +358,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (startAt > deadline) throw new SlotUnavailableError(0);
       lastTarget = Math.max(target, startAt - toleranceMs);
       lastStart = startAt;
-      lastGrantAt = startAt;
-      // If the next slot but one finds nobody waiting, the rest of our blocks go back.
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(releaseIdleBlocks, 2 * intervalMs);
-      idleTimer.unref();
       return startAt;
     }
   }
@@ -487,11 +391,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     },
     callSent(sentAt) {
       previousSent = sentAt;
-      sendsPending++;
-      void sentAt.then((at) => {
-        lastSentAt = Math.max(lastSentAt, at);
-        sendsPending--;
-      });
     },
     async pauseUntil(epochMs) {
       pausedUntil = Math.max(pausedUntil, epochMs);

@@ -83,28 +83,6 @@ describe('createCallPacer (two containers sharing one table)', () => {
     }
   });
 
-  it('hands the rest of a block to a waiting container once its owner has nothing left to call', async () => {
-    const rps = 10; // blocks of 10 slots: one second
-    const [a, b] = [
-      createCallPacer({ db, table, rps, key: 'hand-back' }),
-      createCallPacer({ db, table, rps, key: 'hand-back' }),
-    ];
-    // Start just after a block boundary, so the block has room left once A is done.
-    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
-    const block = Math.floor(Date.now() / 1000);
-    const deadline = Date.now() + 30_000;
-    const fromA = await Promise.all([a.acquire(deadline), a.acquire(deadline)]);
-    const fromB = await Promise.all(Array.from({ length: 3 }, () => b.acquire(deadline)));
-
-    // B waited for no block of its own: it took the rest of A's, after A's last call.
-    const lastOfA = Math.max(...fromA);
-    expect(Math.floor(Math.min(...fromB) / 1000)).toBe(block);
-    expect(Math.min(...fromB) - lastOfA).toBeGreaterThanOrEqual(1000 / rps);
-    const starts = [...fromA, ...fromB].sort((x, y) => x - y);
-    const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000 / rps);
-  });
-
   it('counts the day per priority: background stops at 80%, a person gets the rest, then BudgetSpentError', async () => {
     const options = { db, table, rps: 20, dailyBudget: 10, key: 'budget' };
     const sweep = createCallPacer(options);
