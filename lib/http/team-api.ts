@@ -34,9 +34,14 @@ export interface CsvAnswer {
   rows: number;
 }
 
-/** One field quoted per RFC 4180: in double quotes, quotes doubled, when it holds a quote, comma, CR or LF. */
+/**
+ * One field quoted per RFC 4180: in double quotes, quotes doubled, when it holds a quote, comma, CR
+ * or LF. A field a spreadsheet would read as a formula (a leading = + - @ tab or CR; an email is the
+ * caller's to choose) starts with an apostrophe, so opening the file runs nothing (README › The team-health page).
+ */
 export function csvField(value: string | undefined): string {
-  const text = value ?? '';
+  const raw = value ?? '';
+  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -40,6 +40,19 @@ describe('csvField', () => {
     expect(csvField('line\r\nbreak')).toBe('"line\r\nbreak"');
     expect(csvField('only\nLF')).toBe('"only\nLF"');
   });
+
+  it('never lets a spreadsheet read a field as a formula: a leading = + - @ tab or CR gets an apostrophe', () => {
+    // An email is the caller's to choose (a CRM webhook, a Slack mention): "=HYPERLINK(…)"@x.com is valid.
+    expect(csvField('=HYPERLINK("https://evil.example")@x.com')).toBe(
+      '"\'=HYPERLINK(""https://evil.example"")@x.com"',
+    );
+    expect(csvField('+1-555@x.com')).toBe("'+1-555@x.com");
+    expect(csvField('-2+3@x.com')).toBe("'-2+3@x.com");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('\tcmd')).toBe("'\tcmd");
+    expect(csvField('a=b@x.com')).toBe('a=b@x.com');
+    expect(csvField('2026-12-01T00:00:00.000Z')).toBe('2026-12-01T00:00:00.000Z');
+  });
 });
 
 describe('team CSV of 100,000 users', () => {
