@@ -78,9 +78,9 @@ async function measureRun(run: number, containers: number, workload: Workload): 
     const emails = Array.from({ length: containers }, (_, i) => emailsOf(`c${i}-bench`, share));
     // Each container a process of its own (bench/container.ts): its own pacer and CPU, one table.
     const checkAll = async () => {
-      const containers = await Promise.all(emails.map((share) => startContainer(env, share)));
+      const started = await Promise.all(emails.map((mine) => startContainer(env, mine)));
       const start = performance.now();
-      const figures = await Promise.all(containers.map((go) => go()));
+      const figures = await Promise.all(started.map((go) => go()));
       return { figures, seconds: (performance.now() - start) / 1000 };
     };
     if (workload === 'repeat') {

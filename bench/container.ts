@@ -6,7 +6,6 @@ import { loadHandler } from '../test/support/stack.ts';
 export interface ContainerFigures {
   checkedAt: string;
   lastAnswer: number;
-  results: number;
   changes: number;
   failures: number;
 }
@@ -24,7 +23,6 @@ process.once('message', (setup: { env: Record<string, string>; emails: string[] 
     const figures: ContainerFigures = {
       checkedAt: report.checkedAt,
       lastAnswer: Math.max(...report.results.map((result) => Date.parse(result.checkedAt))),
-      results: report.results.length,
       changes: report.results.filter((result) => result.changed).length,
       failures: report.failures.length,
     };
