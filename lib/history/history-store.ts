@@ -9,6 +9,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
+import { createGate } from '#lib/gate.ts';
 import { appendToOutbox, changeEventOf, type PendingChange, withExpiry } from '#lib/history/change-log.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {
@@ -46,6 +47,8 @@ export interface LatestResult extends StoredResult {
 export interface KnownLatest extends LatestResult {
   version?: number;
   askedAt?: string;
+  /** Changes not yet told: a write computed from this read keeps them. */
+  outbox?: PendingChange[];
 }
 
 export interface Page<T> {
@@ -99,6 +102,8 @@ const STORED_FIELDS = [
   'source',
   'requestId',
 ] as const satisfies readonly (keyof StoredResult)[];
+/** What a check needs of each user's latest item to compare and store its answer (getLatestMany). */
+const KNOWN_FIELDS = [...STORED_FIELDS, 'since', 'version', 'askedAt', 'outbox'] as const;
 /** The fields whose change makes a check rewrite the latest item (beyond a status change). */
 const SHOWN_FIELDS = ['exists', 'valid', 'status', 'userFacingError', 'fixUrl', 'helpUrl'] as const;
 /** Fields of a check that left the latest item as it was, kept on the last-seen item. */
@@ -169,7 +174,15 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     );
   }
 
-  async function batchGet(keys: Record<string, unknown>[], consistent: boolean) {
+  async function batchGet(
+    keys: Record<string, unknown>[],
+    consistent: boolean,
+    attributes?: readonly string[],
+  ) {
+    const projection = attributes && {
+      ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+    };
     const chunks: Record<string, unknown>[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
     // One bound on reads in flight for the whole store, first come first served: a bulk check's 60
@@ -185,7 +198,9 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
             if (attempt > 1) await sleep(jitteredBackoff(attempt));
             const out = await db.send(
               new BatchGetCommand({
-                RequestItems: { [table]: { Keys: left, ...(consistent ? { ConsistentRead: true } : {}) } },
+                RequestItems: {
+                  [table]: { Keys: left, ...projection, ...(consistent ? { ConsistentRead: true } : {}) },
+                },
               }),
             );
             items.push(...(out.Responses?.[table] ?? []));
@@ -331,10 +346,12 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       for (const item of await batchGet(
         emails.map((email) => latestKey(email)),
         true,
+        KNOWN_FIELDS,
       )) {
         const latest: KnownLatest = toLatest(item);
         if (typeof item.version === 'number') latest.version = item.version;
         if (typeof item.askedAt === 'string') latest.askedAt = item.askedAt;
+        if (Array.isArray(item.outbox)) latest.outbox = item.outbox as PendingChange[];
         found.set(latest.email, latest);
       }
       return found;
@@ -387,18 +404,20 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
               await batchGet(
                 quietLeft.map((result) => latestKey(result.email)),
                 true,
+                ['email', 'version'],
               )
             ).map((item) => [String(item.email), item]),
           );
           for (const result of quietLeft) {
             const item = fresh.get(result.email);
-            // Someone wrote since the check read it: recompute against what is there now.
+            // Someone wrote since the check read it: recompute against what is there now (read in
+            // full: the confirming read asked only for versions).
             const read = previous.get(result.email) as KnownLatest | undefined;
             if (item === undefined || item.version !== read?.version) {
               toApply.push({
                 result,
-                known: item ? stateOf(item) : undefined,
-                readFirst: false,
+                known: undefined,
+                readFirst: item !== undefined,
                 absentWhenRead: false,
               });
             }
@@ -517,16 +536,19 @@ function stateOf(item: Record<string, unknown>): LatestState {
   };
 }
 
-/** A state from what the check read: its outbox unknown, so the write is sure to conflict if it had one. */
+/**
+ * A state from what the check read, outbox included: the write names the version read, so the
+ * changes not yet told that it carries on are exactly those of that version.
+ */
 function stateOfKnown(known: KnownLatest): LatestState {
-  const { since, version, askedAt, ...rest } = known;
+  const { since, version, askedAt, outbox, ...rest } = known;
   return {
     result: fromItem(rest),
     since,
     version: version ?? 0,
     versioned: true,
     askedAt: askedAt ?? known.checkedAt,
-    outbox: [],
+    outbox: outbox ?? [],
     writeId: '',
   };
 }
@@ -561,22 +583,4 @@ function isThrottle(error: unknown): boolean {
       error.name,
     )
   );
-}
-
-/** Lets at most `limit` tasks run at once across all its callers; the others wait their turn. */
-function createGate(limit: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < limit) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // Hand the place straight to the next waiter, so no newcomer can slip in between.
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
 }

@@ -87,6 +87,27 @@ describe('createHistoryStore', () => {
     expect((await changes.listPending()).some((outbox) => outbox.email === broke)).toBe(false);
   });
 
+  it('keeps a change not yet told when the next check changes the same user again', async () => {
+    const email = 'twice@example.com';
+    const check = async (checkedAt: string, valid: boolean, requestId: string) =>
+      store.record([result(email, checkedAt, valid)], {
+        source: 'sweep',
+        requestId,
+        previous: await store.getLatestMany([email]),
+      });
+    await check('2026-03-01T00:00:00.000Z', true, 't1');
+    await check('2026-03-02T00:00:00.000Z', false, 't2');
+    // Broken, not yet in a digest, and fixed again: the digest must tell both, not a fix alone.
+    await check('2026-03-03T00:00:00.000Z', true, 't3');
+
+    const changes = createChangeLog({ db: local.db, table: local.table });
+    const pending = (await changes.listPending()).filter((outbox) => outbox.email === email);
+    expect(pending.flatMap((outbox) => outbox.events.map((event) => `${event.kind} ${event.at}`))).toEqual([
+      'broke 2026-03-02T00:00:00.000Z',
+      'fixed 2026-03-03T00:00:00.000Z',
+    ]);
+  });
+
   it('writes no latest item for a check that changed nothing, yet shows its time', async () => {
     const email = 'steady@example.com';
     await store.record([result(email, '2026-05-01T00:00:00.000Z', true)], {
