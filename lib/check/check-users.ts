@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
 import { describeError } from '#lib/errors.ts';
+import { createGate } from '#lib/gate.ts';
 import type { CallPriority } from '#lib/gong/pacer.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
 import type { HistoryStore, KnownLatest } from '#lib/history/history-store.ts';
@@ -19,6 +20,12 @@ export interface CheckOptions {
   /** 'background' (sweep, re-checks) stops at 80% of the day's Gong budget; a person (the default) may use it all. */
   priority?: CallPriority;
 }
+
+/**
+ * Batches between their read and Gong's answer at once: enough for the calls in flight at 20 a
+ * second (an answer takes about 250 ms) and a few reads ahead of them.
+ */
+const READ_AHEAD = 8;
 
 /** The one use case: check users in Gong, compare with what we knew, keep the history. */
 export type CheckUsers = (emails: unknown, options: CheckOptions) => Promise<CheckReport>;
@@ -67,21 +74,27 @@ export function createCheckUsers(deps: {
     for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
       batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
     let done = 0;
+    const priority = options.priority ?? 'person';
+    if (batches.length > 0) gong.prepare?.(priority);
+    const asking = createGate(READ_AHEAD);
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
         // Each batch reads what we knew of its users before Gong is asked about them (README ›
         // Storage), then is stored as soon as Gong answers: reads, calls and writes of a bulk check
-        // flow side by side at Gong's pace instead of one burst of reads holding up the first call.
-        const previous = await store.getLatestMany(batch).catch((error: unknown) => {
-          logger.error('Could not read the stored results; answering without storing', {
-            error: describeError(error),
-            count: batch.length,
+        // flow side by side at Gong's pace. Only a few batches at a time are between their read and
+        // Gong's answer: reading all of them at once would hold the CPU, and with it the first calls.
+        const { previous, outcome } = await asking(async () => {
+          const read = await store.getLatestMany(batch).catch((error: unknown) => {
+            logger.error('Could not read the stored results; answering without storing', {
+              error: describeError(error),
+              count: batch.length,
+            });
+            return undefined;
           });
-          return undefined;
-        });
-        const outcome = await gong.checkBatch(batch, {
-          deadline: options.deadline,
-          priority: options.priority ?? 'person',
+          return {
+            previous: read,
+            outcome: await gong.checkBatch(batch, { deadline: options.deadline, priority }),
+          };
         });
         const results = await storeBatch(outcome.statuses, previous, options);
         options.onBatchDone?.(++done, batches.length);

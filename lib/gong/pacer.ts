@@ -49,6 +49,11 @@ export interface CallPacer {
   pauseUntil(epochMs: number): Promise<void>;
   /** When the call just granted really left (epoch ms): the next one is spaced from then. */
   callSent?(sentAt: Promise<number>): void;
+  /**
+   * Calls of this priority are coming: read the pause, claim the current block and reserve the
+   * budget now, while the caller gets ready, so its first call waits on none of them.
+   */
+  prepare?(priority?: CallPriority): void;
 }
 
 interface PacerOptions {
@@ -362,16 +367,26 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     }
   }
 
+  /**
+   * A container's first call needs the pause, a block and the budget: three round trips asked at
+   * once, and ahead of the call where the caller says calls are coming (a block claimed for calls
+   * that then never come is at most one second of slots left unused, once).
+   */
+  function prepare(priority: CallPriority = 'person'): void {
+    if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY && !pauseInFlight) {
+      void readPause();
+      claim(blockOf(Math.max(now(), pausedUntil))).catch(() => undefined);
+    }
+    const mine = credits[priority];
+    if (options.dailyBudget !== undefined && !(mine.day === utcDay(now()) && mine.left > 0))
+      void reserve(priority).catch(() => undefined);
+  }
+
   return {
+    prepare,
     async acquire(deadline, priority = 'person') {
       waiting[priority]++;
-      // A container's first call needs the budget, the pause and a block: three round trips asked
-      // at once rather than one after another (a block claimed for a call the budget then refuses
-      // is at most one second of slots left unused, once).
-      if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY) {
-        void readPause();
-        claim(blockOf(Math.max(now(), pausedUntil))).catch(() => undefined);
-      }
+      prepare(priority);
       // One caller at a time per container: our own callers never race each other for a slot.
       const turn = queue.then(async () => {
         await spend(priority);

@@ -43,7 +43,10 @@ export interface GongRequest {
 }
 
 /** Sends Gong requests the way every Gong call of the product is sent. */
-export type GongRequester = (request: GongRequest) => Promise<GongResponse>;
+export type GongRequester = ((request: GongRequest) => Promise<GongResponse>) & {
+  /** Requests of this priority are coming: get what their first call waits for (credentials, pacer) now. */
+  prepare?: (priority?: CallPriority) => void;
+};
 
 interface GongRequesterOptions {
   credentials: GongCredentialSource;
@@ -169,7 +172,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     return randomInt(0, Math.min(8_000, backoffBaseMs * 2 ** (retry + 1)) + 1);
   }
 
-  return async (request) => {
+  const requester: GongRequester = async (request) => {
     const call = `${request.method} ${request.path}`;
     let transientRetries = 0;
     let rateLimitRetries = 0;
@@ -265,6 +268,12 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
       return { kind: 'answered', status, body: result.body, gongRequestId };
     }
   };
+  requester.prepare = (priority) => {
+    // Cached once read; a failure here is met again, and reported, by the call itself.
+    options.credentials().catch(() => undefined);
+    pacer.prepare?.(priority);
+  };
+  return requester;
 }
 
 /** Gong's own error texts (`{errors: [...]}`) as a suffix for our messages, or nothing. */

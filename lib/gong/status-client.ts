@@ -34,6 +34,8 @@ export interface GongClient {
     emails: string[],
     options: { deadline: number; priority?: CallPriority },
   ): Promise<GongCheckOutcome>;
+  /** Batches of this priority are coming: get their first call ready while their reads run. */
+  prepare?(priority?: CallPriority): void;
 }
 
 interface GongClientOptions {
@@ -166,6 +168,9 @@ export function createGongClient(options: GongClientOptions): GongClient {
         );
       }
       return checkBatch(emails, deadline, priority);
+    },
+    prepare(priority) {
+      request.prepare?.(priority);
     },
   };
 }
