@@ -22,8 +22,8 @@ export interface CheckOptions {
 }
 
 /**
- * Batches between their read and Gong's answer at once: enough for the calls in flight at 20 a
- * second (an answer takes about 250 ms) and a few reads ahead of them.
+ * Batches between their start and Gong's answer at once: enough for the calls in flight at 20 a
+ * second (an answer takes about 250 ms) and a few waiting for their slots.
  */
 const READ_AHEAD = 8;
 
@@ -79,23 +79,23 @@ export function createCheckUsers(deps: {
     const asking = createGate(READ_AHEAD);
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
-        // Each batch reads what we knew of its users before Gong is asked about them (README ›
-        // Storage), then is stored as soon as Gong answers: reads, calls and writes of a bulk check
-        // flow side by side at Gong's pace. Only a few batches at a time are between their read and
-        // Gong's answer: reading all of them at once would hold the CPU, and with it the first calls.
-        const { previous, outcome } = await asking(async () => {
-          const read = await store.getLatestMany(batch).catch((error: unknown) => {
-            logger.error('Could not read the stored results; answering without storing', {
-              error: describeError(error),
-              count: batch.length,
-            });
-            return undefined;
-          });
-          return {
-            previous: read,
-            outcome: await gong.checkBatch(batch, { deadline: options.deadline, priority }),
-          };
-        });
+        // Each batch reads what we knew of its users while Gong is asked about them (README ›
+        // Storage), and is stored as soon as both are in: reads, calls and writes of a bulk check
+        // flow side by side at Gong's pace, and no read stands between a slot and its call. Only a
+        // few batches at a time are between their start and Gong's answer: reading all of them at
+        // once would hold the CPU, and with it the first calls.
+        const [previous, outcome] = await asking(() =>
+          Promise.all([
+            store.getLatestMany(batch).catch((error: unknown) => {
+              logger.error('Could not read the stored results; answering without storing', {
+                error: describeError(error),
+                count: batch.length,
+              });
+              return undefined;
+            }),
+            gong.checkBatch(batch, { deadline: options.deadline, priority }),
+          ]),
+        );
         const results = await storeBatch(outcome.statuses, previous, options);
         options.onBatchDone?.(++done, batches.length);
         return { results, failures: outcome.failures };

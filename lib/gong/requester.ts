@@ -272,6 +272,9 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     // Cached once read; a failure here is met again, and reported, by the call itself.
     options.credentials().catch(() => undefined);
     pacer.prepare?.(priority);
+    // Node loads fetch's implementation on its first use, tens of milliseconds on a cold container:
+    // load it now, while the check's first reads and claims are in flight, not after the first slot.
+    if (!options.fetch) void warmFetch();
   };
   return requester;
 }
@@ -338,4 +341,16 @@ export function explainForbidden(body: unknown, options: { path: string; scope: 
   if (/limited release|not enabled|contact your csm/i.test(text)) return csm;
   if (/scope|permission|not authori[sz]ed|access denied|insufficient/i.test(text)) return scope;
   return `either ${csm}, or ${scope}`;
+}
+
+let fetchWarmed: Promise<void> | undefined;
+/** Runs fetch once on a `data:` URL: no network, but its code is then loaded. */
+function warmFetch(): Promise<void> {
+  fetchWarmed ??= fetch('data:,')
+    .then((response) => response.arrayBuffer())
+    .then(
+      () => undefined,
+      () => undefined,
+    );
+  return fetchWarmed;
 }
