@@ -2,6 +2,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
 import { gongPauseKey } from '#lib/table/keys.ts';
+import { startDynamoFaultProxy } from '#local/dynamodb-fault-proxy.ts';
 import { GONG_SECRET_ID, loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
@@ -23,6 +24,35 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
   beforeEach(() => {
     stack.gong.resetStats();
     checkStatus = loadHandler('checkStatus', { ...stack.env, GONG_TIMEOUT_MS: '500' }) as CheckStatus;
+  });
+
+  it("asks Gong while a batch's read of what we knew is still on its way, and compares with it", async () => {
+    const proxy = await startDynamoFaultProxy({ upstream: stack.dynamo.endpoint });
+    try {
+      const check = loadHandler('checkStatus', {
+        ...stack.env,
+        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+        GONG_TIMEOUT_MS: '2000',
+      }) as CheckStatus;
+      const asked = emails(150, 'slow-read');
+      await check({ emails: asked, source: 'first' });
+      // Every read of the table now takes 800 ms.
+      proxy.setFaults([{ kind: 'delay', operations: ['BatchGetItem'], delayMs: 800 }]);
+      stack.gong.resetStats();
+      const startedAt = Date.now();
+
+      const report = await check({ emails: asked, source: 'again' });
+
+      const firstCall = Math.min(...stack.gong.stats.arrivals.map((arrival) => arrival.at));
+      expect(stack.gong.stats.calls).toBe(2);
+      expect(firstCall - startedAt).toBeLessThan(800);
+      // It still knew every user from the first check: nothing changed, everything stored.
+      expect(report.results).toHaveLength(150);
+      expect(report.results.filter((result) => result.changed === false)).toHaveLength(150);
+      expect(report.results.filter((result) => result.stored === false)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('checks 250 emails in 3 Gong calls and accounts for every one', async () => {
