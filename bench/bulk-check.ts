@@ -1,5 +1,5 @@
 import { execFileSync, fork } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,21 @@ interface RunFigures {
   p5GapMs: number;
   rateLimited: number;
   failures: number;
+  /** CPU of the containers' processes during the check, and of the database's (seconds). */
+  containerCpuSeconds: number;
+  databaseCpuSeconds: number;
+}
+
+/** CPU a process has used so far (ms), from /proc; NaN where there is no /proc (not Linux). */
+function processCpuMs(pid: number): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (after the command's closing parenthesis): user and
+    // system time in clock ticks, 100 a second on Linux.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const percentile = (values: number[], p: number) => {
@@ -92,7 +107,9 @@ async function measureRun(run: number, containers: number, workload: Workload): 
       await sleep(2_500);
       await sandbox.resetStats();
     }
+    const databaseCpuBefore = processCpuMs(dynamo.pid);
     const { figures, seconds } = await checkAll();
+    const databaseCpuMs = processCpuMs(dynamo.pid) - databaseCpuBefore;
     const startedAt = Math.min(...figures.map((figure) => Date.parse(figure.checkedAt)));
     const lastAnswer = Math.max(...figures.map((figure) => figure.lastAnswer));
     const stats = await sandbox.stats();
@@ -110,6 +127,8 @@ async function measureRun(run: number, containers: number, workload: Workload): 
       p5GapMs: percentile(gaps, 5),
       rateLimited: stats.byStatus['429'] ?? 0,
       failures: figures.reduce((sum, figure) => sum + figure.failures, 0),
+      containerCpuSeconds: figures.reduce((sum, figure) => sum + figure.cpuMs, 0) / 1000,
+      databaseCpuSeconds: databaseCpuMs / 1000,
     };
   } finally {
     client.destroy();
@@ -228,6 +247,18 @@ async function measureBulkCheck(): Promise<void> {
         pick((r) => r.rateLimited),
         0,
       ),
+    );
+    row(
+      '  CPU: containers / database',
+      `${spread(
+        pick((r) => r.containerCpuSeconds),
+        2,
+        ' s',
+      )}  /  ${spread(
+        pick((r) => r.databaseCpuSeconds),
+        2,
+        ' s',
+      )}`,
     );
     row(
       '  failures',

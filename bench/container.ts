@@ -8,6 +8,8 @@ export interface ContainerFigures {
   lastAnswer: number;
   changes: number;
   failures: number;
+  /** CPU this container's process spent on the check (user + system, ms). */
+  cpuMs: number;
 }
 
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
@@ -19,12 +21,15 @@ type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise
 process.once('message', (setup: { env: Record<string, string>; emails: string[] }) => {
   const check = loadHandler('checkStatus', setup.env) as CheckStatus;
   process.once('message', async () => {
+    const cpuBefore = process.cpuUsage();
     const report = await check({ emails: setup.emails, source: 'bench' }, { timeoutMs: 300_000 });
+    const cpu = process.cpuUsage(cpuBefore);
     const figures: ContainerFigures = {
       checkedAt: report.checkedAt,
       lastAnswer: Math.max(...report.results.map((result) => Date.parse(result.checkedAt))),
       changes: report.results.filter((result) => result.changed).length,
       failures: report.failures.length,
+      cpuMs: (cpu.user + cpu.system) / 1000,
     };
     process.send?.(figures, () => process.exit(0));
   });
