@@ -22,10 +22,10 @@ export interface CheckOptions {
 }
 
 /**
- * Batches between their start and Gong's answer at once: enough for the calls in flight at 20 a
- * second (an answer takes about 250 ms) and a few waiting for their slots.
+ * Batches read (or being read) whose calls have no slot yet: a few slots' worth ahead of the calls,
+ * so each read is in by the time its slot comes, without all of a bulk check's reads at once.
  */
-const READ_AHEAD = 8;
+const READ_AHEAD = 4;
 
 /** The one use case: check users in Gong, compare with what we knew, keep the history. */
 export type CheckUsers = (emails: unknown, options: CheckOptions) => Promise<CheckReport>;
@@ -40,9 +40,10 @@ export function createCheckUsers(deps: {
 
   async function storeBatch(
     statuses: GongUserStatus[],
-    previous: Map<string, KnownLatest> | undefined,
+    read: { previous: Map<string, KnownLatest>; at: number } | undefined,
     options: CheckOptions,
   ): Promise<UserResult[]> {
+    const previous = read?.previous;
     const results = statuses.map(({ answeredAt, ...status }) => {
       const before = previous?.get(status.email);
       const result: UserResult = {
@@ -50,15 +51,21 @@ export function createCheckUsers(deps: {
         status: statusOf(status.exists, status.valid),
         checkedAt: new Date(answeredAt).toISOString(),
       };
-      if (before) {
+      // The read runs beside the call: what it found is "before" only if it is older than this answer.
+      if (before && before.checkedAt < result.checkedAt) {
         result.previousValid = before.valid;
         result.changed = before.status !== result.status;
       }
       return result;
     });
     // Without what we knew, storing would reset `since` and miss changes: answer, but store nothing.
-    const unstored = previous
-      ? await store.record(results, { source: options.source, requestId: options.requestId, previous })
+    const unstored = read
+      ? await store.record(results, {
+          source: options.source,
+          requestId: options.requestId,
+          previous: read.previous,
+          readBeforeAnswers: statuses.every((status) => read.at <= status.answeredAt),
+        })
       : new Set(results.map((result) => result.email));
     if (unstored.size > 0) {
       logger.error('Could not store some results', { count: unstored.size, requestId: options.requestId });
@@ -75,28 +82,31 @@ export function createCheckUsers(deps: {
       batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
     let done = 0;
     const priority = options.priority ?? 'person';
-    if (batches.length > 0) gong.prepare?.(priority);
-    const asking = createGate(READ_AHEAD);
+    if (batches.length > 0) gong.prepare?.(priority, batches.length);
+    const readingAhead = createGate(READ_AHEAD);
     const outcomes = await Promise.all(
       batches.map(async (batch) => {
-        // Each batch reads what we knew of its users while Gong is asked about them (README ›
-        // Storage), and is stored as soon as both are in: reads, calls and writes of a bulk check
-        // flow side by side at Gong's pace, and no read stands between a slot and its call. Only a
-        // few batches at a time are between their start and Gong's answer: reading all of them at
-        // once would hold the CPU, and with it the first calls.
-        const [previous, outcome] = await asking(() =>
+        // Each batch reads what we knew of its users while its Gong call waits for its slot (README ›
+        // Storage), and is stored once both are in: reads, calls and writes of a bulk check flow
+        // side by side at Gong's pace, and no read stands between a slot and its call. Only a few
+        // batches at a time are read ahead of their slots: all of a bulk check's reads at once
+        // would hold the CPU, and with it the first calls.
+        const [read, outcome] = await readingAhead((slotTaken) =>
           Promise.all([
-            store.getLatestMany(batch).catch((error: unknown) => {
-              logger.error('Could not read the stored results; answering without storing', {
-                error: describeError(error),
-                count: batch.length,
-              });
-              return undefined;
-            }),
-            gong.checkBatch(batch, { deadline: options.deadline, priority }),
+            store.getLatestMany(batch).then(
+              (previous) => ({ previous, at: Date.now() }),
+              (error: unknown) => {
+                logger.error('Could not read the stored results; answering without storing', {
+                  error: describeError(error),
+                  count: batch.length,
+                });
+                return undefined;
+              },
+            ),
+            gong.checkBatch(batch, { deadline: options.deadline, priority, onSlot: slotTaken }),
           ]),
         );
-        const results = await storeBatch(outcome.statuses, previous, options);
+        const results = await storeBatch(outcome.statuses, read, options);
         options.onBatchDone?.(++done, batches.length);
         return { results, failures: outcome.failures };
       }),

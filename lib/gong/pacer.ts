@@ -50,10 +50,11 @@ export interface CallPacer {
   /** When the call just granted really left (epoch ms): the next one is spaced from then. */
   callSent?(sentAt: Promise<number>): void;
   /**
-   * Calls of this priority are coming: read the pause, claim the current block and reserve the
-   * budget now, while the caller gets ready, so its first call waits on none of them.
+   * About `calls` calls of this priority are coming: read the pause if it is stale, claim the block
+   * of the next slot and reserve their budget now, while the caller gets ready, so its first call
+   * waits on none of them.
    */
-  prepare?(priority?: CallPriority): void;
+  prepare?(priority?: CallPriority, calls?: number): void;
 }
 
 interface PacerOptions {
@@ -131,6 +132,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     background: undefined,
   };
   const waiting: Record<CallPriority, number> = { person: 0, background: 0 };
+  // Calls a caller said are coming (prepare) and not yet made: a bulk check keeps only a few
+  // batches waiting at a time, and its budget is still reserved a block at a time.
+  const coming: Record<CallPriority, number> = { person: 0, background: 0 };
   const credits: Record<CallPriority, { day: string; left: number }> = {
     person: { day: '', left: 0 },
     background: { day: '', left: 0 },
@@ -234,8 +238,11 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       const mine = credits[priority];
       if (mine.day === utcDay(now()) && mine.left > 0) {
         mine.left--;
-        // Reserve the next calls while these are spent, so the write is off the callers' path.
-        if (mine.left < waiting[priority] - 1) void reserve(priority).catch(() => undefined);
+        coming[priority] = Math.max(0, coming[priority] - 1);
+        // Reserve the next calls while these are spent, so the write is off the callers' path; at
+        // most a block ahead, so a container recycled mid-check has counted under two blocks too many.
+        const next = Math.min(slotsPerBlock, Math.max(waiting[priority] - 1, coming[priority]));
+        if (mine.left < next) void reserve(priority).catch(() => undefined);
         return;
       }
       await reserve(priority);
@@ -255,7 +262,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
 
   /**
    * One conditional ADD to the day's counter: a block's worth for background work (it comes in
-   * bulk, one batch after another), as many as are waiting for people.
+   * bulk, one batch after another), as many as are waiting (or said to be coming) for people.
    */
   async function reserveOnce(priority: CallPriority): Promise<void> {
     const budget = options.dailyBudget ?? 0;
@@ -265,7 +272,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     const itemKey = gongBudgetKey(key, day);
     const mine = credits[priority];
     const held = mine.day === day ? mine.left : 0;
-    const demand = priority === 'background' ? slotsPerBlock : waiting[priority] - held;
+    const demand =
+      priority === 'background' ? slotsPerBlock : Math.max(waiting[priority], coming[priority]) - held;
     let want = Math.min(slotsPerBlock, limit, Math.max(1, demand));
     for (;;) {
       if (want <= 0)
@@ -306,9 +314,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     if (options.dailyBudget !== undefined) credits[priority].left++;
   }
 
+  /** The earliest the next call may start: its slot, an interval after the last, after any pause. */
+  function nextTarget(): number {
+    return Math.max(lastTarget + intervalMs, lastStart + intervalMs, pausedUntil, now());
+  }
+
   async function take(deadline: number): Promise<number> {
     for (;;) {
-      const target = Math.max(lastTarget + intervalMs, lastStart + intervalMs, pausedUntil, now());
+      const target = nextTarget();
       if (target > deadline) throw new SlotUnavailableError(target - now());
       const block = blockOf(target);
       if (!(await claim(block))) {
@@ -328,9 +341,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // check's storage holds it for a few milliseconds at a time, and every millisecond a call
       // leaves late pushes all the calls after it back (each waits an interval from the previous
       // send). So sleep to SPIN_MS before the slot and spin the rest: a loop busy for up to that long
-      // no longer delays the call (at 20 calls a second this took a repeat bulk check from 0.88 to
-      // 0.92 of the ceiling, README › The bench). Bounded in real time at 2 × SPIN_MS a call, so a
-      // clock that stands still cannot hold the CPU.
+      // no longer delays the call (README › The bench). Bounded in real time at 2 × SPIN_MS a call,
+      // so a clock that stands still cannot hold the CPU.
       const wait = target - now();
       if (wait > SPIN_MS) await sleep(wait - SPIN_MS);
       const spinUntil = performance.now() + 2 * SPIN_MS;
@@ -371,25 +383,28 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   }
 
   /**
-   * A container's first call needs the pause, a block and the budget: three round trips asked at
-   * once, and ahead of the call where the caller says calls are coming (a block claimed for calls
-   * that then never come is at most one second of slots left unused, once).
+   * A first call needs the pause, a block and the budget: three round trips asked at once rather
+   * than one after another, and ahead of the call where the caller says calls are coming (a block
+   * claimed for calls that then never come is at most one block of slots left unused).
    */
-  function prepare(priority: CallPriority = 'person'): void {
-    if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY && !pauseInFlight) {
-      void readPause();
-      claim(blockOf(Math.max(now(), pausedUntil))).catch(() => undefined);
-    }
-    const mine = credits[priority];
-    if (options.dailyBudget !== undefined && !(mine.day === utcDay(now()) && mine.left > 0))
-      void reserve(priority).catch(() => undefined);
+  function getReady(): void {
+    if (now() - pauseKnownAsOf > pauseStaleMs) void readPause();
+    claim(blockOf(nextTarget())).catch(() => undefined);
   }
 
   return {
-    prepare,
+    prepare(priority = 'person', calls = 1) {
+      coming[priority] = calls;
+      // With callers waiting the pacer is already at work: take claims and reads as it goes.
+      if (waiting.person + waiting.background === 0) getReady();
+      const mine = credits[priority];
+      if (options.dailyBudget !== undefined && !(mine.day === utcDay(now()) && mine.left > 0))
+        void reserve(priority).catch(() => undefined);
+    },
     async acquire(deadline, priority = 'person') {
       waiting[priority]++;
-      prepare(priority);
+      // A container's first call, unprepared: get ready now, alongside the budget.
+      if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY && !pauseInFlight) getReady();
       // One caller at a time per container: our own callers never race each other for a slot.
       const turn = queue.then(async () => {
         await spend(priority);

@@ -40,12 +40,14 @@ export interface GongRequest {
   deadline: number;
   /** Background work stops at 80% of the day's budget (default: a person, who may use all of it). */
   priority?: CallPriority;
+  /** Told each time an attempt has its slot, just before it is sent. */
+  onSlot?: () => void;
 }
 
 /** Sends Gong requests the way every Gong call of the product is sent. */
 export type GongRequester = ((request: GongRequest) => Promise<GongResponse>) & {
-  /** Requests of this priority are coming: get what their first call waits for (credentials, pacer) now. */
-  prepare?: (priority?: CallPriority) => void;
+  /** About `calls` requests of this priority are coming: get what the first waits for (credentials, pacer) now. */
+  prepare?: (priority?: CallPriority, calls?: number) => void;
 };
 
 interface GongRequesterOptions {
@@ -222,6 +224,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
           retryAfterSeconds: Math.ceil(error.waitMs / 1000),
         };
       }
+      request.onSlot?.();
       options.metrics?.gongCall();
       const result = await attempt(credentials, request);
 
@@ -268,10 +271,10 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
       return { kind: 'answered', status, body: result.body, gongRequestId };
     }
   };
-  requester.prepare = (priority) => {
+  requester.prepare = (priority, calls) => {
     // Cached once read; a failure here is met again, and reported, by the call itself.
-    options.credentials().catch(() => undefined);
-    pacer.prepare?.(priority);
+    void options.credentials().catch(() => undefined);
+    pacer.prepare?.(priority, calls);
     // Node loads fetch's implementation on its first use, tens of milliseconds on a cold container:
     // load it now, while the check's first reads and claims are in flight, not after the first slot.
     if (!options.fetch) void warmFetch();

@@ -32,10 +32,15 @@ export interface GongClient {
   /** Asks Gong about up to 100 emails in one paced call (with retries); every email ends in statuses or failures. */
   checkBatch(
     emails: string[],
-    options: { deadline: number; priority?: CallPriority },
+    options: {
+      deadline: number;
+      priority?: CallPriority;
+      /** Told when the call has its slot (each attempt), just before it is sent. */
+      onSlot?: () => void;
+    },
   ): Promise<GongCheckOutcome>;
-  /** Batches of this priority are coming: get their first call ready while their reads run. */
-  prepare?(priority?: CallPriority): void;
+  /** About `batches` batches of this priority are coming: get their first call ready now. */
+  prepare?(priority?: CallPriority, batches?: number): void;
 }
 
 interface GongClientOptions {
@@ -69,6 +74,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
     emails: string[],
     deadline: number,
     priority: CallPriority,
+    onSlot: (() => void) | undefined,
   ): Promise<GongCheckOutcome> {
     const fail = (code: FailureCode, message: string, retryAfterSeconds?: number): GongCheckOutcome => ({
       statuses: [],
@@ -85,6 +91,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
       body: { emails },
       deadline,
       priority,
+      ...(onSlot ? { onSlot } : {}),
     });
     if (response.kind === 'failed') return fail(response.code, response.message, response.retryAfterSeconds);
 
@@ -161,16 +168,16 @@ export function createGongClient(options: GongClientOptions): GongClient {
   }
 
   return {
-    async checkBatch(emails, { deadline, priority = 'person' }) {
+    async checkBatch(emails, { deadline, priority = 'person', onSlot }) {
       if (emails.length > MAX_EMAILS_PER_CALL) {
         throw new RangeError(
           `a Gong call takes at most ${MAX_EMAILS_PER_CALL} emails (got ${emails.length})`,
         );
       }
-      return checkBatch(emails, deadline, priority);
+      return checkBatch(emails, deadline, priority, onSlot);
     },
-    prepare(priority) {
-      request.prepare?.(priority);
+    prepare(priority, batches) {
+      request.prepare?.(priority, batches);
     },
   };
 }

@@ -41,7 +41,7 @@ export interface LatestResult extends StoredResult {
 }
 
 /**
- * What a check read before asking Gong: the latest item's result (its `checkedAt` is the result it
+ * What a check read of a user as it asked Gong: the latest item's result (its `checkedAt` is the result it
  * holds, not a later check that left it as it was) and the version a write of it must name.
  */
 export interface KnownLatest extends LatestResult {
@@ -65,11 +65,21 @@ export interface HistoryStore {
   /**
    * Writes a history item per result and moves each user's latest item to the last answer, with the
    * change event (broke/fixed) in the same conditional write; returns the emails it could not store.
-   * `previous` is what `getLatestMany` read before Gong was asked: a user missing from it was absent.
+   * `previous` is what `getLatestMany` read for these users: a user missing from it was absent.
    */
   record(
     results: UserResult[],
-    meta: { source: string; requestId: string; previous: Map<string, KnownLatest | LatestResult> },
+    meta: {
+      source: string;
+      requestId: string;
+      previous: Map<string, KnownLatest | LatestResult>;
+      /**
+       * False when `previous` came back after Gong answered some of these results (the read runs
+       * beside the call): a user it found absent may then have been confirmed by a newer quiet
+       * check just before their item expired, so their create looks at their history after all.
+       */
+      readBeforeAnswers?: boolean;
+    },
   ): Promise<Set<string>>;
   listHistory(email: string, page: { limit: number; cursor?: string }): Promise<Page<StoredResult>>;
   listByStatus(status: UserStatus, page: { limit: number; cursor?: string }): Promise<Page<LatestResult>>;
@@ -185,8 +195,8 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
     };
     const chunks: Record<string, unknown>[][] = [];
     for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
-    // One bound on reads in flight for the whole store, first come first served: a bulk check's 60
-    // batches ask at once, and the first batch (whose Gong call waits for its read) is read first.
+    // One bound on reads in flight for the whole store, first come first served: the batches of a
+    // bulk check and their confirming reads share it, and the earliest asked is read first.
     const pages = await Promise.all(
       chunks.map((chunk) =>
         readGate(async () => {
@@ -368,7 +378,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       return last;
     },
 
-    async record(results, { source, requestId, previous }) {
+    async record(results, { source, requestId, previous, readBeforeAnswers = true }) {
       const failed = new Set<string>();
       const expiresAt = Math.floor(Date.now() / 1000) + retentionSeconds;
       const stored = results.map((result) => toStored(result, source, requestId));
@@ -436,7 +446,7 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
           known: versioned ? stateOfKnown(known as KnownLatest) : undefined,
           // Without a version (or with nothing read) the first attempt would only fail its condition.
           readFirst: known !== undefined && !versioned,
-          absentWhenRead: known === undefined,
+          absentWhenRead: known === undefined && readBeforeAnswers,
         });
       }
       await Promise.all(

@@ -1,6 +1,8 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetSpentError, createCallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
+import { gongBudgetKey, rateSlotPartition, rateSlotSortKey } from '#lib/table/keys.ts';
 import { type LocalTable, startLocalTable } from '../support/stack.ts';
 
 describe('createCallPacer (two containers sharing one table)', () => {
@@ -33,6 +35,28 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const busiestSecond = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 1000).length));
     expect(busiestSecond).toBeLessThanOrEqual(rps);
     expect((starts.at(-1) ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(((30 - 1) / rps) * 1000 - 1);
+  });
+
+  it('gets a warm container ready for a bulk check before its first call: its block claimed, a block of budget reserved', async () => {
+    const key = 'prepared';
+    // 10 calls a second: blocks of 10 slots, one second each.
+    const pacer = createCallPacer({ db, table, rps: 10, key, dailyBudget: 1_000 });
+    await pacer.acquire(Date.now() + 5_000);
+    // Warm, and idle long enough that its block and its read of the pause are past.
+    await sleep(1_200);
+    const block = Math.floor(Date.now() / 1_000);
+
+    pacer.prepare?.('person', 30);
+    await sleep(150);
+
+    const claimed = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
+    );
+    expect(claimed.Item).toBeDefined();
+    const day = new Date().toISOString().slice(0, 10);
+    const budget = await db.send(new GetCommand({ TableName: table, Key: gongBudgetKey(key, day) }));
+    // One call for the first acquire, then a block's worth for the 30 calls said to be coming.
+    expect(budget.Item?.count).toBe(11);
   });
 
   it('holds every later call back until a 429 pause is over', async () => {

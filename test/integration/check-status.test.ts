@@ -36,7 +36,8 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
       }) as CheckStatus;
       const asked = emails(150, 'slow-read');
       await check({ emails: asked, source: 'first' });
-      // Every read of the table now takes 800 ms.
+      // Every BatchGetItem (a batch's read of what we knew) now takes 800 ms; the pacer's own
+      // reads and claims are not slowed.
       proxy.setFaults([{ kind: 'delay', operations: ['BatchGetItem'], delayMs: 800 }]);
       stack.gong.resetStats();
       const startedAt = Date.now();
@@ -50,6 +51,13 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
       expect(report.results).toHaveLength(150);
       expect(report.results.filter((result) => result.changed === false)).toHaveLength(150);
       expect(report.results.filter((result) => result.stored === false)).toEqual([]);
+
+      // New users whose read came back only after Gong answered: "absent" may no longer hold at
+      // the answer's time, so each create looks at the user's history (README › Storage).
+      const queriesBefore = proxy.stats().requests.Query ?? 0;
+      const fresh = await check({ emails: emails(100, 'slow-new'), source: 'again' });
+      expect(fresh.results.filter((result) => result.stored === false)).toEqual([]);
+      expect((proxy.stats().requests.Query ?? 0) - queriesBefore).toBe(100);
     } finally {
       await proxy.close();
     }
