@@ -45,7 +45,8 @@ function processCpuMs(pid: number): number {
   try {
     // Fields 14 and 15 of /proc/<pid>/stat (after the command's closing parenthesis): user and
     // system time in clock ticks, 100 a second on Linux.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return Number.NaN;
