@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { CheckReport } from '#lib/check/report.ts';
-import { deadlineOf } from '#lib/deadline.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createCrmWebhook, IDEMPOTENCY_NAME } from '#lib/crm/crm-webhook.ts';
-import { deadlineOf } from '#lib/deadline.ts';
 import { httpErrors, json, rawBody } from '#lib/http/responses.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
 import { readCrmWebhookSecret } from './wiring/config.ts';
 import { wireCrm } from './wiring/crm.ts';

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import { createRecheckPending, type RecheckSummary, recheckWindowFrom } from '#lib/crm/recheck-pending.ts';
-import { deadlineOf } from '#lib/deadline.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import { wireCore } from './wiring/core.ts';
 import { createDoorMetrics, withCheckMetrics, withDoorMetrics } from './wiring/metrics.ts';
 

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createSalesforceOutbound, IDEMPOTENCY_NAME } from '#lib/crm/salesforce-outbound.ts';
-import { deadlineOf } from '#lib/deadline.ts';
 import { rawBody } from '#lib/http/responses.ts';
 import { ackResponse, soapErrors } from '#lib/http/soap.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import { createIdempotencyStore } from '#lib/table/idempotency-store.ts';
 import { readSalesforceConfig } from './wiring/config.ts';
 import { wireCrm } from './wiring/crm.ts';

@@ -1,4 +1,4 @@
-import { logger } from '#lib/logger.ts';
+import { logger } from '#lib/observability/logger.ts';
 import { slackCredentials } from '#lib/slack/credentials.ts';
 import {
   createHandOff,

@@ -1,6 +1,6 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
-import { deadlineOf } from '#lib/deadline.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import { slackCredentials } from '#lib/slack/credentials.ts';
 import { createSlackApi, postToResponseUrl } from '#lib/slack/web-api.ts';
 import { createSlackWorker, parseSlackJob } from '#lib/slack/worker.ts';

@@ -1,9 +1,9 @@
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { deadlineOf } from '#lib/deadline.ts';
-import { logger } from '#lib/logger.ts';
-import { createCheckMetrics, createMetrics } from '#lib/metrics.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
+import { logger } from '#lib/observability/logger.ts';
+import { createCheckMetrics, createMetrics } from '#lib/observability/metrics.ts';
 import type { SweepAnswer } from '#lib/sweep/sweep.ts';
 import { wireSweep } from './wiring/sweep.ts';
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConfigError } from '#lib/errors.ts';
+import { ConfigError } from '#lib/errors/errors.ts';
 import { type LocalDynamo, startLocalDynamo } from '#local/dynamodb.ts';
 import { type GongSandbox, startGongSandbox } from '#local/gong-sandbox.ts';
 import { type OidcIssuer, parseAdmins, startOidcIssuer } from '#local/oidc-issuer.ts';

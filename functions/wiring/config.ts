@@ -1,9 +1,9 @@
 import type { AuthSetting } from '#lib/auth/authenticate.ts';
 import type { SecretFieldSetting } from '#lib/crm/secret-field.ts';
-import { ConfigError } from '#lib/errors.ts';
+import { ConfigError } from '#lib/errors/errors.ts';
 import type { GongCredentialSetting } from '#lib/gong/credentials.ts';
-import type { SecretRef } from '#lib/json-secret.ts';
 import type { PageConfig } from '#lib/page/page-config.ts';
+import type { SecretRef } from '#lib/secrets/json-secret.ts';
 import type { SlackBotTokenSetting, SlackCredentialSetting } from '#lib/slack/credentials.ts';
 
 /**

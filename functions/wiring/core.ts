@@ -5,8 +5,8 @@ import { createCallPacer } from '#lib/gong/pacer.ts';
 import { createGongRequester, type GongRequester } from '#lib/gong/requester.ts';
 import { createGongClient } from '#lib/gong/status-client.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
-import { logger } from '#lib/logger.ts';
-import type { CheckMetrics } from '#lib/metrics.ts';
+import { logger } from '#lib/observability/logger.ts';
+import type { CheckMetrics } from '#lib/observability/metrics.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
 import { type CoreConfig, readCoreConfig } from './config.ts';
 

@@ -1,7 +1,7 @@
 import { createNewUserCheck } from '#lib/crm/new-user-check.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import { type SecretFieldSetting, secretSourceOf } from '#lib/crm/secret-field.ts';
-import type { CheckMetrics } from '#lib/metrics.ts';
+import type { CheckMetrics } from '#lib/observability/metrics.ts';
 import { wireCore } from './core.ts';
 import { withCheckMetrics } from './metrics.ts';
 

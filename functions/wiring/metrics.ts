@@ -3,8 +3,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CheckUsers } from '#lib/check/check-users.ts';
-import { logger } from '#lib/logger.ts';
-import { type CheckMetrics, createCheckMetrics, createMetrics } from '#lib/metrics.ts';
+import { logger } from '#lib/observability/logger.ts';
+import { type CheckMetrics, createCheckMetrics, createMetrics } from '#lib/observability/metrics.ts';
 
 /** One door's metrics (README › Operating it): the Powertools instance, its typed recorder, its middleware. */
 export interface DoorMetrics {

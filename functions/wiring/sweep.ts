@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createGongDirectory } from '#lib/gong/users-client.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
-import type { CheckMetrics } from '#lib/metrics.ts';
+import type { CheckMetrics } from '#lib/observability/metrics.ts';
 import { slackBotToken } from '#lib/slack/credentials.ts';
 import { createSlackNotifier } from '#lib/slack/sweep-notifier.ts';
 import { createSlackApi } from '#lib/slack/web-api.ts';

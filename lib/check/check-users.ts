@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
-import { describeError } from '#lib/errors.ts';
-import { createGate } from '#lib/gate.ts';
+import { createGate } from '#lib/concurrency/gate.ts';
+import { describeError } from '#lib/errors/errors.ts';
 import type { CallPriority } from '#lib/gong/pacer.ts';
 import { type GongClient, type GongUserStatus, MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
 import type { HistoryStore, KnownLatest } from '#lib/history/history-store.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 
 const emailSchema = z.email();
 

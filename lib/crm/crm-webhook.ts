@@ -11,7 +11,7 @@ import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
 import type { UserResult } from '#lib/check/report.ts';
 import type { CheckNewUsers } from '#lib/crm/new-user-check.ts';
 import type { SecretSource } from '#lib/crm/secret-field.ts';
-import { ConfigError, HttpError } from '#lib/errors.ts';
+import { ConfigError, HttpError } from '#lib/errors/errors.ts';
 
 /** The one event type this endpoint accepts (README "CRM webhook"). */
 export const USER_CREATED = 'user.created';

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mapLimit } from '#lib/map-limit.ts';
+import { mapLimit } from '#lib/concurrency/map-limit.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {
   INDEX_KEY_ATTRIBUTES,

@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '#lib/check/check-users.ts';
 import type { FailureCode } from '#lib/check/failures.ts';
+import { mapLimit } from '#lib/concurrency/map-limit.ts';
 import { PENDING_SCHEDULE, type PendingStore, type PendingUser } from '#lib/crm/pending-store.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import { MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
-import { mapLimit } from '#lib/map-limit.ts';
 
 /** Don't start a batch with less time than one Gong call with its retries may need. */
 const MIN_TIME_FOR_BATCH_MS = 15_000;

@@ -12,7 +12,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
 import type { CheckNewUsers } from '#lib/crm/new-user-check.ts';
 import type { SecretSource } from '#lib/crm/secret-field.ts';
-import { ConfigError, HttpError } from '#lib/errors.ts';
+import { ConfigError, HttpError } from '#lib/errors/errors.ts';
 
 /** The WSDL's maxOccurs for Notification. */
 export const MAX_NOTIFICATIONS = 100;

@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { cachedSecret, parseJsonSecret, type SecretRef } from '#lib/json-secret.ts';
+import { cachedSecret, parseJsonSecret, type SecretRef } from '#lib/secrets/json-secret.ts';
 
 /** Gives the current value of one secret string. */
 export type SecretSource = () => Promise<string>;

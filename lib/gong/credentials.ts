@@ -1,6 +1,11 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { type CachedSecret, cachedSecret, parseJsonSecret, type SecretRef } from '#lib/json-secret.ts';
+import {
+  type CachedSecret,
+  cachedSecret,
+  parseJsonSecret,
+  type SecretRef,
+} from '#lib/secrets/json-secret.ts';
 
 export const DEFAULT_GONG_BASE_URL = 'https://api.gong.io';
 

@@ -4,7 +4,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { FailureCode } from '#lib/check/failures.ts';
-import { describeError } from '#lib/errors.ts';
+import { describeError } from '#lib/errors/errors.ts';
 import { wallClockMs } from '#lib/gong/clock.ts';
 import type { GongCredentialSource, GongCredentials } from '#lib/gong/credentials.ts';
 import {
@@ -13,7 +13,7 @@ import {
   type CallPriority,
   SlotUnavailableError,
 } from '#lib/gong/pacer.ts';
-import type { CheckMetrics } from '#lib/metrics.ts';
+import type { CheckMetrics } from '#lib/observability/metrics.ts';
 
 /**
  * One Gong request after pacing and retries: either Gong answered with a status the caller must

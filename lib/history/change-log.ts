@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
-import { mapLimit } from '#lib/map-limit.ts';
+import { mapLimit } from '#lib/concurrency/map-limit.ts';
 import { CHANGES_PENDING, changeEventId, latestKey, OUTBOX_INDEX } from '#lib/table/keys.ts';
 
 /** A user who broke (OK → INVALID or NOT_IN_GONG) or was fixed (back to OK), as one check saw it. */

@@ -9,7 +9,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
-import { createGate } from '#lib/gate.ts';
+import { createGate } from '#lib/concurrency/gate.ts';
 import { appendToOutbox, changeEventOf, type PendingChange, withExpiry } from '#lib/history/change-log.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 import {

@@ -5,11 +5,11 @@ import { type Caller, UnauthorizedError } from '#lib/auth/verify-token.ts';
 import type { CheckUsers } from '#lib/check/check-users.ts';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { assertGongAnswered } from '#lib/check/failures.ts';
-import { deadlineOf } from '#lib/deadline.ts';
-import { HttpError, ValidationError } from '#lib/errors.ts';
+import { HttpError, ValidationError } from '#lib/errors/errors.ts';
 import { json, jsonBody } from '#lib/http/responses.ts';
 import type { createTeamApi } from '#lib/http/team-api.ts';
 import { type createUsersApi, emailFromPath } from '#lib/http/users-api.ts';
+import { deadlineOf } from '#lib/invocation/deadline.ts';
 import type { PageResponder } from '#lib/page/serve-page.ts';
 
 /** A check request names at most 1000 entries, duplicates included (README "Who may call"). */

@@ -1,5 +1,5 @@
 import { assertNever, GongUnansweredError, ResultsNotStoredError } from '#lib/check/failures.ts';
-import { HttpError, ValidationError } from '#lib/errors.ts';
+import { HttpError, ValidationError } from '#lib/errors/errors.ts';
 
 /** What a caller may be told about an error, whichever door (JSON, SOAP, Slack) answers. */
 export interface PublicError {

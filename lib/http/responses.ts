@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError } from '#lib/errors.ts';
+import { HttpError } from '#lib/errors/errors.ts';
 import { publicError } from '#lib/http/public-error.ts';
 
 /** Request bodies larger than this get 413 (README "Who may call", limits). */

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { UserStatus } from '#lib/check/report.ts';
-import { HttpError } from '#lib/errors.ts';
+import { HttpError } from '#lib/errors/errors.ts';
 import type { HistoryStore, LatestResult } from '#lib/history/history-store.ts';
 import { intParam } from '#lib/http/responses.ts';
 import { type BrokenUser, groupByCause, type Problem } from '#lib/problems/group-by-cause.ts';

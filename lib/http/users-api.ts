@@ -1,6 +1,6 @@
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
 import type { UserStatus } from '#lib/check/report.ts';
-import { HttpError } from '#lib/errors.ts';
+import { HttpError } from '#lib/errors/errors.ts';
 import type { HistoryStore } from '#lib/history/history-store.ts';
 import { intParam } from '#lib/http/responses.ts';
 

@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { cachedSecret, parseJsonSecret, type SecretRef } from '#lib/json-secret.ts';
+import { cachedSecret, parseJsonSecret, type SecretRef } from '#lib/secrets/json-secret.ts';
 
 /** What the Slack app needs: the signing secret (verifying requests) and the bot token (Web API). */
 export interface SlackCredentials {

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import { type BlockMessage, buildHelpMessage } from '#lib/slack/blocks.ts';
 import { HOME_RECHECK_ACTION } from '#lib/slack/home-view.ts';
 import { formatSkipped, parseCommand } from '#lib/slack/parse-command.ts';

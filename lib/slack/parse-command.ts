@@ -1,5 +1,5 @@
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 
 /** At most this many users per command: one Gong call's worth, and what one reply can show. */
 export const MAX_USERS_PER_COMMAND = 100;

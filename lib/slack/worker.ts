@@ -2,9 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod/mini';
 import type { CheckUsers } from '#lib/check/check-users.ts';
 import { isEmail, normaliseEmail } from '#lib/check/emails.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { mapLimit } from '#lib/concurrency/map-limit.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import type { HistoryStore } from '#lib/history/history-store.ts';
-import { mapLimit } from '#lib/map-limit.ts';
 import { escapeMrkdwn } from '#lib/slack/block-kit.ts';
 import {
   type BlockMessage,

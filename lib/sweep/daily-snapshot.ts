@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CheckMetrics } from '#lib/metrics.ts';
+import type { CheckMetrics } from '#lib/observability/metrics.ts';
 import { moveOn } from '#lib/sweep/run-progress.ts';
 import type { DailyStats, SweepRun, SweepStore } from '#lib/sweep/sweep-store.ts';
 

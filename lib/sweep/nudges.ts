@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { describeError } from '#lib/errors.ts';
-import { mapLimit } from '#lib/map-limit.ts';
+import { mapLimit } from '#lib/concurrency/map-limit.ts';
+import { describeError } from '#lib/errors/errors.ts';
 import { buildNudgeMessage } from '#lib/slack/digest.ts';
 import type { SweepNotifier } from '#lib/sweep/notifier.ts';
 import { moveOn } from '#lib/sweep/run-progress.ts';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CheckUsers } from '#lib/check/check-users.ts';
 import type { FailureCode } from '#lib/check/failures.ts';
-import { describeError } from '#lib/errors.ts';
+import { describeError } from '#lib/errors/errors.ts';
 import { MAX_EMAILS_PER_CALL } from '#lib/gong/status-client.ts';
 import type { GongDirectory } from '#lib/gong/users-client.ts';
 import type { ChangeLog } from '#lib/history/change-log.ts';

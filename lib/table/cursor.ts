@@ -1,4 +1,4 @@
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 
 /** What a listing's cursor must decode to: exactly these key attributes, and a key of this listing. */
 export interface CursorShape {

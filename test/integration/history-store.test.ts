@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
 import { createHistoryStore, type HistoryStore } from '#lib/history/history-store.ts';
 import { createSweepStore } from '#lib/sweep/sweep-store.ts';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
-import { METRIC } from '#lib/metrics.ts';
+import { METRIC } from '#lib/observability/metrics.ts';
 import { loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown) => Promise<CheckReport>;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '#lib/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '#lib/observability/metrics.ts';
 import {
   PACKAGE_TIMEOUT_MS,
   type PackagedTemplate,

@@ -3,7 +3,7 @@ import type { CheckUsers } from '#lib/check/check-users.ts';
 import type { CheckReport, UserResult } from '#lib/check/report.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
 import { createHistoryStore } from '#lib/history/history-store.ts';
-import { logger } from '#lib/logger.ts';
+import { logger } from '#lib/observability/logger.ts';
 import type { SweepMessage, SweepNotifier } from '#lib/sweep/notifier.ts';
 import { createSweep } from '#lib/sweep/sweep.ts';
 import { createSweepStore } from '#lib/sweep/sweep-store.ts';

@@ -7,7 +7,7 @@ import { createGongRequester } from '#lib/gong/requester.ts';
 import { createGongClient } from '#lib/gong/status-client.ts';
 import { createChangeLog } from '#lib/history/change-log.ts';
 import { createHistoryStore } from '#lib/history/history-store.ts';
-import { logger } from '#lib/logger.ts';
+import { logger } from '#lib/observability/logger.ts';
 import { createSlackNotifier } from '#lib/slack/sweep-notifier.ts';
 import { createSlackApi } from '#lib/slack/web-api.ts';
 import { createSweep } from '#lib/sweep/sweep.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '#lib/metrics.ts';
+import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '#lib/observability/metrics.ts';
 
 interface Resource {
   Type: string;
@@ -113,7 +113,7 @@ describe('infra/alarms.yml', () => {
     [METRIC.gongBudgetUsed, 'Maximum', 80],
     [METRIC.brokenShareIncrease, 'Maximum', 10],
   ])(
-    'alarms on %s (%s) above %d with the service dimension lib/metrics.ts publishes',
+    'alarms on %s (%s) above %d with the service dimension lib/observability/metrics.ts publishes',
     (metric, stat, threshold) => {
       const [alarm, ...others] = alarmOn(METRICS_NAMESPACE, metric);
       expect(others).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
 
 const raw = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -8,7 +8,7 @@ import {
   ResultsNotStoredError,
 } from '#lib/check/failures.ts';
 import type { CheckFailure, CheckReport } from '#lib/check/report.ts';
-import { HttpError } from '#lib/errors.ts';
+import { HttpError } from '#lib/errors/errors.ts';
 import { publicError } from '#lib/http/public-error.ts';
 
 /** The rows of the README's "Failure codes" table: code → retryable column. */

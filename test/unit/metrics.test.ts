@@ -2,7 +2,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCheckMetrics, createMetrics, METRIC } from '#lib/metrics.ts';
+import { createCheckMetrics, createMetrics, METRIC } from '#lib/observability/metrics.ts';
 
 interface EmfLine {
   _aws: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '#lib/errors.ts';
+import { ValidationError } from '#lib/errors/errors.ts';
 import { parseCommand } from '#lib/slack/parse-command.ts';
 
 describe('parseCommand', () => {

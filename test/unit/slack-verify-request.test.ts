@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { logger } from '#lib/logger.ts';
+import { logger } from '#lib/observability/logger.ts';
 import type { SlackCredentials } from '#lib/slack/credentials.ts';
 import type { SlashCommand } from '#lib/slack/hand-off.ts';
 import { createSlackApp } from '#lib/slack/slack-app.ts';

@@ -1,8 +1,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as z from 'zod/mini';
-import { ConfigError, describeError } from '#lib/errors.ts';
-import { logger } from '#lib/logger.ts';
+import { ConfigError, describeError } from '#lib/errors/errors.ts';
+import { logger } from '#lib/observability/logger.ts';
 
 /** A JSON secret in Secrets Manager, and how long a container may cache it. */
 export interface SecretRef {
