@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseEmailList } from '#lib/check/emails.ts';
 import { type CheckReport, statusOf, summarise, type UserResult } from '#lib/check/report.ts';
+import { chunksOf } from '#lib/concurrency/chunks.ts';
 import { createGate } from '#lib/concurrency/gate.ts';
 import { describeError } from '#lib/errors/errors.ts';
 import type { CallPriority } from '#lib/gong/pacer.ts';
@@ -77,9 +78,7 @@ export function createCheckUsers(deps: {
   return async (input, options) => {
     const emails = parseEmailList(input, options.maxEmails === undefined ? {} : { max: options.maxEmails });
     const startedAt = new Date().toISOString();
-    const batches: string[][] = [];
-    for (let i = 0; i < emails.length; i += MAX_EMAILS_PER_CALL)
-      batches.push(emails.slice(i, i + MAX_EMAILS_PER_CALL));
+    const batches = chunksOf(emails, MAX_EMAILS_PER_CALL);
     let done = 0;
     const priority = options.priority ?? 'person';
     if (batches.length > 0) gong.prepare?.(priority, batches.length);

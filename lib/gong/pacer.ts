@@ -231,12 +231,18 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     return pauseInFlight;
   }
 
+  /** Calls of today's budget this container holds for `priority` (reserved, not yet spent). */
+  function creditsLeft(priority: CallPriority): number {
+    const mine = credits[priority];
+    return mine.day === utcDay(now()) ? mine.left : 0;
+  }
+
   /** Takes one call of the day's budget from this container's reserved calls, reserving more ahead. */
   async function spend(priority: CallPriority): Promise<void> {
     if (options.dailyBudget === undefined) return;
     for (;;) {
-      const mine = credits[priority];
-      if (mine.day === utcDay(now()) && mine.left > 0) {
+      if (creditsLeft(priority) > 0) {
+        const mine = credits[priority];
         mine.left--;
         coming[priority] = Math.max(0, coming[priority] - 1);
         // Reserve the next calls while these are spent, so the write is off the callers' path; at
@@ -397,8 +403,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       coming[priority] = calls;
       // With callers waiting the pacer is already at work: take claims and reads as it goes.
       if (waiting.person + waiting.background === 0) getReady();
-      const mine = credits[priority];
-      if (options.dailyBudget !== undefined && !(mine.day === utcDay(now()) && mine.left > 0))
+      if (options.dailyBudget !== undefined && creditsLeft(priority) === 0)
         void reserve(priority).catch(() => undefined);
     },
     async acquire(deadline, priority = 'person') {

@@ -277,7 +277,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     pacer.prepare?.(priority, calls);
     // Node loads fetch's implementation on its first use, tens of milliseconds on a cold container:
     // load it now, while the check's first reads and claims are in flight, not after the first slot.
-    if (!options.fetch) void warmFetch();
+    if (!options.fetch) warmFetch();
   };
   return requester;
 }
@@ -346,14 +346,12 @@ export function explainForbidden(body: unknown, options: { path: string; scope: 
   return `either ${csm}, or ${scope}`;
 }
 
-let fetchWarmed: Promise<void> | undefined;
+let fetchWarmed = false;
 /** Runs fetch once on a `data:` URL: no network, but its code is then loaded. */
-function warmFetch(): Promise<void> {
-  fetchWarmed ??= fetch('data:,')
+function warmFetch(): void {
+  if (fetchWarmed) return;
+  fetchWarmed = true;
+  fetch('data:,')
     .then((response) => response.arrayBuffer())
-    .then(
-      () => undefined,
-      () => undefined,
-    );
-  return fetchWarmed;
+    .catch(() => undefined);
 }

@@ -9,6 +9,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { UserResult, UserStatus } from '#lib/check/report.ts';
+import { chunksOf } from '#lib/concurrency/chunks.ts';
 import { createGate } from '#lib/concurrency/gate.ts';
 import { appendToOutbox, changeEventOf, type PendingChange, withExpiry } from '#lib/history/change-log.ts';
 import { decodeCursor, encodeCursor } from '#lib/table/cursor.ts';
@@ -155,10 +156,8 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
 
   /** BatchWriteItem with its leftovers retried; adds the email of every item it could not write to `failed`. */
   async function writeBatches(items: Record<string, unknown>[], failed: Set<string>): Promise<void> {
-    const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
     await Promise.all(
-      chunks.map(async (chunk) => {
+      chunksOf(items, 25).map(async (chunk) => {
         let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
         try {
           for (let attempt = 1; pending.length > 0; attempt++) {
@@ -193,12 +192,10 @@ export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
       ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
       ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
     };
-    const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
     // One bound on reads in flight for the whole store, first come first served: the batches of a
     // bulk check and their confirming reads share it, and the earliest asked is read first.
     const pages = await Promise.all(
-      chunks.map((chunk) =>
+      chunksOf(keys, 100).map((chunk) =>
         readGate(async () => {
           const items: Record<string, unknown>[] = [];
           let left = chunk;
