@@ -90,7 +90,7 @@ export function createCheckUsers(deps: {
         // side by side at Gong's pace, and no read stands between a slot and its call. Only a few
         // batches at a time are read ahead of their slots: all of a bulk check's reads at once
         // would hold the CPU, and with it the first calls.
-        const [read, outcome] = await readingAhead((slotTaken) =>
+        const [read, outcome] = await readingAhead((callSent) =>
           Promise.all([
             store.getLatestMany(batch).then(
               (previous) => ({ previous, at: Date.now() }),
@@ -102,7 +102,7 @@ export function createCheckUsers(deps: {
                 return undefined;
               },
             ),
-            gong.checkBatch(batch, { deadline: options.deadline, priority, onSlot: slotTaken }),
+            gong.checkBatch(batch, { deadline: options.deadline, priority, onSent: callSent }),
           ]),
         );
         const results = await storeBatch(outcome.statuses, read, options);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -121,6 +122,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   const pauseStaleMs = 500;
   const claims = new Map<number, Promise<boolean>>();
   const won = new Set<number>();
+  // Handing back the rest of our blocks when a bulk check is done (handBack), and taking the rest
+  // of another's (watchForHandBack): the item names its owner, the rest is taken once.
+  const owner = randomUUID();
+  const handedBack = new Set<number>();
+  const watching = new Set<number>();
+  let handBackArmed = false;
+  let wakeTaker: (() => void) | undefined;
+  let takenWhileAwake = false;
   let lastTarget = Number.NEGATIVE_INFINITY;
   let lastStart = Number.NEGATIVE_INFINITY;
   let pausedUntil = 0;
@@ -159,7 +168,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         .send(
           new PutCommand({
             TableName: table,
-            Item: { pk, sk: rateSlotSortKey(block), expiresAt: Math.ceil(now() / 1000) + 120 },
+            Item: { pk, sk: rateSlotSortKey(block), owner, expiresAt: Math.ceil(now() / 1000) + 120 },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )
@@ -184,6 +193,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         if (old < block - 4) {
           claims.delete(old);
           won.delete(old);
+          handedBack.delete(old);
         }
       }
     }
@@ -244,7 +254,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (creditsLeft(priority) > 0) {
         const mine = credits[priority];
         mine.left--;
-        coming[priority] = Math.max(0, coming[priority] - 1);
         // Reserve the next calls while these are spent, so the write is off the callers' path; at
         // most a block ahead, so a container recycled mid-check has counted under two blocks too many.
         const next = Math.min(slotsPerBlock, Math.max(waiting[priority] - 1, coming[priority]));
@@ -320,6 +329,80 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     if (options.dailyBudget !== undefined) credits[priority].left++;
   }
 
+  /**
+   * A bulk check has made its last call: the rest of our blocks go back, saying when that call left,
+   * so a container waiting on them need not sit out the rest of the block (a check that ends
+   * mid-block would otherwise leave up to a block idle). Only after a bulk check: one write, and a
+   * person's next check in the same second would have to wait for a block of its own.
+   */
+  function handBack(lastSent: Promise<number>): void {
+    handBackArmed = false;
+    const grantedAt = lastStart;
+    void lastSent.then((sentAt) => {
+      // A call granted since (a retry, another check) holds the blocks again.
+      const busy = waiting.person + waiting.background + coming.person + coming.background > 0;
+      if (lastStart !== grantedAt || busy) return;
+      const doneAt = Math.max(sentAt, grantedAt);
+      for (const block of [...won]) {
+        // The rest of a block that has no slot left after doneAt + the interval is no use to anyone.
+        if ((block + 1) * blockMs - intervalMs <= doneAt + intervalMs) continue;
+        won.delete(block);
+        handedBack.add(block);
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk, sk: rateSlotSortKey(block) },
+            UpdateExpression: 'SET doneAt = :doneAt',
+            ConditionExpression: '#owner = :owner AND attribute_not_exists(doneAt)',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':doneAt': doneAt, ':owner': owner },
+          }),
+        ).catch(() => undefined); // Not handed back: the rest of the block stays unused.
+      }
+    });
+  }
+
+  /**
+   * While our callers wait out a block another container won, looks for its owner to hand back the
+   * rest (every poll interval, until only its last slot is left) and takes it with a conditional
+   * write: our first call in it starts no earlier than the owner's last call plus the interval and
+   * the tolerance. Two takers: one write lands, the other waits as before.
+   */
+  function watchForHandBack(block: number): void {
+    if (watching.has(block) || handedBack.has(block)) return;
+    watching.add(block);
+    const itemKey = { pk, sk: rateSlotSortKey(block) };
+    const lastUsefulAt = (block + 1) * blockMs - 2 * intervalMs;
+    void (async () => {
+      while (waiting.person + waiting.background > 0 && !won.has(block) && now() < lastUsefulAt) {
+        const out = await db.send(new GetCommand({ TableName: table, Key: itemKey, ConsistentRead: true }));
+        if (out.Item === undefined || out.Item.takenBy !== undefined) return;
+        const doneAt = out.Item.doneAt;
+        if (typeof doneAt === 'number') {
+          if (doneAt + intervalMs + toleranceMs > lastUsefulAt + intervalMs) return;
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: itemKey,
+              UpdateExpression: 'SET takenBy = :owner',
+              ConditionExpression: 'attribute_exists(doneAt) AND attribute_not_exists(takenBy)',
+              ExpressionAttributeValues: { ':owner': owner },
+            }),
+          );
+          won.add(block);
+          lastTarget = Math.max(lastStart, doneAt + toleranceMs);
+          takenWhileAwake = true;
+          wakeTaker?.();
+          return;
+        }
+        await sleep(pausePollMs);
+      }
+    })()
+      // Taken by another, or the table failed: our callers wait for a block of our own, as before.
+      .catch(() => undefined)
+      .finally(() => watching.delete(block));
+  }
+
   /** The earliest the next call may start: its slot, an interval after the last, after any pause. */
   function nextTarget(): number {
     return Math.max(lastTarget + intervalMs, lastStart + intervalMs, pausedUntil, now());
@@ -330,10 +413,13 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       const target = nextTarget();
       if (target > deadline) throw new SlotUnavailableError(target - now());
       const block = blockOf(target);
-      if (!(await claim(block))) {
-        // Another container has this block: ours starts at a block boundary, never inside theirs.
+      const ours = won.has(block) || (!handedBack.has(block) && (await claim(block)));
+      if (!ours) {
+        // Another container has this block (or we handed it back): ours starts at a block boundary,
+        // never inside theirs, unless its owner hands the rest back.
         lastTarget = Math.max(lastTarget, (block + 1) * blockMs - intervalMs);
         claimAhead(block + 1);
+        watchForHandBack(block);
         continue;
       }
       // Claim later blocks only for callers this one cannot serve (an unused block is a hole for the
@@ -350,7 +436,18 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // no longer delays the call (README › The bench). Bounded in real time at 2 × SPIN_MS a call,
       // so a clock that stands still cannot hold the CPU.
       const wait = target - now();
-      if (wait > SPIN_MS) await sleep(wait - SPIN_MS);
+      if (wait > SPIN_MS) {
+        // A block handed to us while we wait for a later one wakes us to start in it.
+        const woken = new AbortController();
+        wakeTaker = () => woken.abort();
+        if (!takenWhileAwake)
+          await sleep(wait - SPIN_MS, undefined, { signal: woken.signal }).catch(() => undefined);
+        wakeTaker = undefined;
+        if (takenWhileAwake) {
+          takenWhileAwake = false;
+          continue;
+        }
+      }
       const spinUntil = performance.now() + 2 * SPIN_MS;
       while (now() < target && performance.now() < spinUntil) {
         // Spinning on purpose: at most 2 × SPIN_MS a call.
@@ -401,6 +498,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   return {
     prepare(priority = 'person', calls = 1) {
       coming[priority] = calls;
+      if (calls > 1) handBackArmed = true;
       // With callers waiting the pacer is already at work: take claims and reads as it goes.
       if (waiting.person + waiting.background === 0) getReady();
       if (options.dailyBudget !== undefined && creditsLeft(priority) === 0)
@@ -412,6 +510,11 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY && !pauseInFlight) getReady();
       // One caller at a time per container: our own callers never race each other for a slot.
       const turn = queue.then(async () => {
+        // The call granted before this one may still be on its way to the wire: what this turn asks
+        // of the table (budget, claims, the pause) would hold the event loop while fetch sends it.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (previousSent) await Promise.race([previousSent, sleep(sentWaitMs)]);
+        coming[priority] = Math.max(0, coming[priority] - 1);
         await spend(priority);
         try {
           return await take(deadline);
@@ -429,6 +532,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     },
     callSent(sentAt) {
       previousSent = sentAt;
+      const nothingLeft =
+        waiting.person + waiting.background === 0 && coming.person + coming.background === 0;
+      if (handBackArmed && nothingLeft) handBack(sentAt);
     },
     async pauseUntil(epochMs) {
       pausedUntil = Math.max(pausedUntil, epochMs);

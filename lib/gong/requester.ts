@@ -40,8 +40,11 @@ export interface GongRequest {
   deadline: number;
   /** Background work stops at 80% of the day's budget (default: a person, who may use all of it). */
   priority?: CallPriority;
-  /** Told each time an attempt has its slot, just before it is sent. */
-  onSlot?: () => void;
+  /**
+   * Told each time an attempt has left (its request is on the wire). Not at its slot: what the
+   * caller starts then (a bulk check's next read) would hold the event loop while fetch sends.
+   */
+  onSent?: () => void;
 }
 
 /** Sends Gong requests the way every Gong call of the product is sent. */
@@ -118,6 +121,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
       markSent = () => resolve(wallClockMs());
     });
     pacer.callSent?.(sentAt);
+    if (request.onSent) void sentAt.then(request.onSent);
     try {
       return await send(credentials, request, markSent);
     } finally {
@@ -224,7 +228,6 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
           retryAfterSeconds: Math.ceil(error.waitMs / 1000),
         };
       }
-      request.onSlot?.();
       options.metrics?.gongCall();
       const result = await attempt(credentials, request);
 

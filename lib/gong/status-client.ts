@@ -35,8 +35,8 @@ export interface GongClient {
     options: {
       deadline: number;
       priority?: CallPriority;
-      /** Told when the call has its slot (each attempt), just before it is sent. */
-      onSlot?: () => void;
+      /** Told when the call has left (each attempt). */
+      onSent?: () => void;
     },
   ): Promise<GongCheckOutcome>;
   /** About `batches` batches of this priority are coming: get their first call ready now. */
@@ -74,7 +74,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
     emails: string[],
     deadline: number,
     priority: CallPriority,
-    onSlot: (() => void) | undefined,
+    onSent: (() => void) | undefined,
   ): Promise<GongCheckOutcome> {
     const fail = (code: FailureCode, message: string, retryAfterSeconds?: number): GongCheckOutcome => ({
       statuses: [],
@@ -91,7 +91,7 @@ export function createGongClient(options: GongClientOptions): GongClient {
       body: { emails },
       deadline,
       priority,
-      ...(onSlot ? { onSlot } : {}),
+      ...(onSent ? { onSent } : {}),
     });
     if (response.kind === 'failed') return fail(response.code, response.message, response.retryAfterSeconds);
 
@@ -168,13 +168,13 @@ export function createGongClient(options: GongClientOptions): GongClient {
   }
 
   return {
-    async checkBatch(emails, { deadline, priority = 'person', onSlot }) {
+    async checkBatch(emails, { deadline, priority = 'person', onSent }) {
       if (emails.length > MAX_EMAILS_PER_CALL) {
         throw new RangeError(
           `a Gong call takes at most ${MAX_EMAILS_PER_CALL} emails (got ${emails.length})`,
         );
       }
-      return checkBatch(emails, deadline, priority, onSlot);
+      return checkBatch(emails, deadline, priority, onSent);
     },
     prepare(priority, batches) {
       request.prepare?.(priority, batches);

@@ -107,6 +107,39 @@ describe('createCallPacer (two containers sharing one table)', () => {
     }
   });
 
+  it('hands the rest of its block to a waiting container once its bulk check has made its last call', async () => {
+    const rps = 10; // blocks of 10 slots: one second
+    const key = 'hand-back';
+    const [a, b] = [createCallPacer({ db, table, rps, key }), createCallPacer({ db, table, rps, key })];
+    // Start just after a block boundary, so the block has room left once A is done.
+    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    const block = Math.floor(Date.now() / 1_000);
+    const deadline = Date.now() + 30_000;
+    const sent = (at: number) => Promise.resolve(at);
+
+    a.prepare?.('background', 2);
+    const firstOfA = await a.acquire(deadline, 'background');
+    a.callSent?.(sent(firstOfA));
+    // B comes while A holds the block: it loses it and waits.
+    const fromB = Promise.all(Array.from({ length: 3 }, () => b.acquire(deadline)));
+    await sleep(150);
+    const lastOfA = await a.acquire(deadline, 'background');
+    a.callSent?.(sent(lastOfA));
+    const startsOfB = await fromB;
+
+    // B did not wait for a block of its own: it took the rest of A's, an interval after A's last call.
+    const firstOfB = Math.min(...startsOfB);
+    expect(Math.floor(firstOfB / 1_000)).toBe(block);
+    expect(firstOfB - lastOfA).toBeGreaterThanOrEqual(1_000 / rps);
+    const starts = [firstOfA, lastOfA, ...startsOfB].sort((x, y) => x - y);
+    const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_000 / rps);
+    const item = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
+    );
+    expect(item.Item?.doneAt).toBe(lastOfA);
+  });
+
   it('counts the day per priority: background stops at 80%, a person gets the rest, then BudgetSpentError', async () => {
     const options = { db, table, rps: 20, dailyBudget: 10, key: 'budget' };
     const sweep = createCallPacer(options);
