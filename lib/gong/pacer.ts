@@ -455,11 +455,6 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // A slow table delays a call by at most pauseStaleMs: Gong would answer a call in a pause with
       // another 429 (and pause us again), a table that stalls every call costs more.
       if (now() - pauseKnownAsOf > pauseStaleMs) await Promise.race([readPause(), sleep(pauseStaleMs)]);
-      if (previousSent) {
-        const sentAt = await Promise.race([previousSent, sleep(sentWaitMs).then(() => undefined)]);
-        previousSent = undefined;
-        if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
-      }
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;
@@ -511,9 +506,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       // One caller at a time per container: our own callers never race each other for a slot.
       const turn = queue.then(async () => {
         // The call granted before this one may still be on its way to the wire: what this turn asks
-        // of the table (budget, claims, the pause) would hold the event loop while fetch sends it.
+        // of the table (budget, claims, the pause) would hold the event loop while fetch sends it,
+        // and the next call is spaced from when it really left.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (previousSent) await Promise.race([previousSent, sleep(sentWaitMs)]);
+        if (previousSent) {
+          const sentAt = await Promise.race([previousSent, sleep(sentWaitMs).then(() => undefined)]);
+          previousSent = undefined;
+          if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
+        }
         coming[priority] = Math.max(0, coming[priority] - 1);
         await spend(priority);
         try {
