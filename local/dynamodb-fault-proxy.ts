@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listen } from './http-server.ts';
@@ -71,6 +72,9 @@ export async function startDynamoFaultProxy(options: {
   const random = mulberry32(seed);
   const agent = new Agent({ keepAlive: true });
   const closing = new AbortController();
+  // Every request in flight (held by a delay or forwarded) listens on this one signal, so a busy
+  // test's dozens at once are expected, not a leak: no warning at Node's default of 10.
+  setMaxListeners(0, closing.signal);
   let rules: ActiveRule[] = [];
   const requests: Record<string, number> = {};
   const faults: Record<DynamoFaultKind, number> = {

@@ -236,6 +236,25 @@ describe(`startDynamoFaultProxy (in front of ${DYNAMO_ENGINE})`, () => {
     once.destroy();
   });
 
+  it('holds 30 requests at once, delayed and forwarded, without a listener-leak warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      proxy.setFaults([{ kind: 'delay', delayMs: 50 }]);
+      const keys = Array.from({ length: 30 }, nextKey);
+      await Promise.all(keys.map((key, i) => putNew(key, `v${i}`)));
+      // Node emits warnings on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect(await stored(keys[29] as { pk: string; sk: string })).toMatchObject({ value: 'v29' });
+      expect(proxy.stats().faults.delay).toBe(30);
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses a probability outside 0..1', () => {
     expect(() => proxy.setFaults([{ kind: 'throttle', probability: 1.5 }])).toThrow(RangeError);
   });
