@@ -130,6 +130,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   let handBackArmed = false;
   let wakeTaker: (() => void) | undefined;
   let takenWhileAwake = false;
+  // The latest last call of the owners whose blocks we took (plus the tolerance): taking another
+  // block moves our next call earlier, never before an interval after any of those calls.
+  let takenAfter = Number.NEGATIVE_INFINITY;
   let lastTarget = Number.NEGATIVE_INFINITY;
   let lastStart = Number.NEGATIVE_INFINITY;
   let pausedUntil = 0;
@@ -164,11 +167,14 @@ export function createCallPacer(options: PacerOptions): CallPacer {
     let claimed = claims.get(block);
     if (!claimed) {
       const sentAt = now();
+      // Kept two minutes past the block's end, not its claim: a block claimed ahead of a long pause
+      // must still be there, and ours, when it comes.
+      const expiresAt = Math.ceil(((block + 1) * blockMs) / 1000) + 120;
       claimed = db
         .send(
           new PutCommand({
             TableName: table,
-            Item: { pk, sk: rateSlotSortKey(block), owner, expiresAt: Math.ceil(now() / 1000) + 120 },
+            Item: { pk, sk: rateSlotSortKey(block), owner, expiresAt },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         )
@@ -390,7 +396,8 @@ export function createCallPacer(options: PacerOptions): CallPacer {
             }),
           );
           won.add(block);
-          lastTarget = Math.max(lastStart, doneAt + toleranceMs);
+          takenAfter = Math.max(takenAfter, doneAt + toleranceMs);
+          lastTarget = Math.max(lastStart, takenAfter);
           takenWhileAwake = true;
           wakeTaker?.();
           return;
@@ -493,7 +500,9 @@ export function createCallPacer(options: PacerOptions): CallPacer {
   return {
     prepare(priority = 'person', calls = 1) {
       coming[priority] = calls;
-      if (calls > 1) handBackArmed = true;
+      // Only a bulk check hands back: an earlier one that ended before its last call (its deadline,
+      // the budget) leaves nothing armed for a person's check after it.
+      handBackArmed = calls > 1;
       // With callers waiting the pacer is already at work: take claims and reads as it goes.
       if (waiting.person + waiting.background === 0) getReady();
       if (options.dailyBudget !== undefined && creditsLeft(priority) === 0)

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetSpentError, createCallPacer, SlotUnavailableError } from '#lib/gong/pacer.ts';
 import { gongBudgetKey, rateSlotPartition, rateSlotSortKey } from '#lib/table/keys.ts';
@@ -57,6 +57,30 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const budget = await db.send(new GetCommand({ TableName: table, Key: gongBudgetKey(key, day) }));
     // One call for the first acquire, then a block's worth for the 30 calls said to be coming.
     expect(budget.Item?.count).toBe(11);
+  });
+
+  it('keeps a block claimed ahead of a long pause until the block has passed', async () => {
+    const key = 'claimed-far-ahead';
+    // 10 calls a second: blocks of 10 slots, one second each.
+    const pacer = createCallPacer({ db, table, rps: 10, key });
+    // A Retry-After longer than a block item is kept after its claim: the next slot is past it.
+    const pausedUntil = Date.now() + 300_000;
+    await pacer.pauseUntil(pausedUntil);
+
+    pacer.prepare?.('background', 2);
+
+    const block = Math.floor(pausedUntil / 1_000);
+    const item = async () =>
+      (
+        await db.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) },
+          }),
+        )
+      ).Item;
+    await expect.poll(item).toBeDefined();
+    expect((await item())?.expiresAt).toBeGreaterThan(block + 1);
   });
 
   it('holds every later call back until a 429 pause is over', async () => {
@@ -138,6 +162,77 @@ describe('createCallPacer (two containers sharing one table)', () => {
       new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
     );
     expect(item.Item?.doneAt).toBe(lastOfA);
+  });
+
+  it("hands nothing back after a person's check that follows a bulk check cut short", async () => {
+    const rps = 10; // blocks of 10 slots: one second
+    const key = 'no-stale-hand-back';
+    const pacer = createCallPacer({ db, table, rps, key });
+    const far = () => Date.now() + 30_000;
+    const sent = (at: number) => Promise.resolve(at);
+    // Start just after a block boundary, so the person's block has room left after its call.
+    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    // A bulk check of three calls whose third is refused (its deadline is before its slot).
+    pacer.prepare?.('background', 3);
+    pacer.callSent?.(sent(await pacer.acquire(far(), 'background')));
+    const second = await pacer.acquire(far(), 'background');
+    const third = pacer.acquire(Date.now() + 1, 'background').catch((error: unknown) => error);
+    pacer.callSent?.(sent(second));
+    expect(await third).toBeInstanceOf(SlotUnavailableError);
+
+    pacer.prepare?.('person', 1);
+    const person = await pacer.acquire(far());
+    pacer.callSent?.(sent(person));
+    await sleep(100);
+
+    const block = Math.floor(person / 1_000);
+    const item = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
+    );
+    expect(item.Item).toBeDefined();
+    expect(item.Item?.doneAt).toBeUndefined();
+  });
+
+  it('keeps the interval after the latest hand-back it took when an older one is taken after it', async () => {
+    // Containers A and C are their block items, written as their pacers write them: A owns block
+    // N, C owns N + 1 (it lost N to A and claimed ahead), and both hand back, A's last call in N
+    // and C's in N − 1. The waiting container takes A's block first, then C's.
+    const rps = 3;
+    const interval = 1_000 / rps;
+    const key = 'two-hand-backs';
+    const pk = rateSlotPartition(key);
+    const block = Math.floor(Date.now() / 1_000) + 2;
+    const blockItem = (n: number) => ({ pk, sk: rateSlotSortKey(n) });
+    for (const [n, owner] of [
+      [block, 'A'],
+      [block + 1, 'C'],
+    ] as const)
+      await db.send(new PutCommand({ TableName: table, Item: { ...blockItem(n), owner } }));
+    const handBack = (n: number, doneAt: number) =>
+      db.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: blockItem(n),
+          UpdateExpression: 'SET doneAt = :doneAt',
+          ExpressionAttributeValues: { ':doneAt': doneAt },
+        }),
+      );
+    const taken = async (n: number) =>
+      (await db.send(new GetCommand({ TableName: table, Key: blockItem(n), ConsistentRead: true }))).Item
+        ?.takenBy !== undefined;
+    const waiter = createCallPacer({ db, table, rps, key });
+    await sleep(block * 1_000 + 5 - Date.now());
+    // It loses both blocks and watches them while it waits for a block of its own.
+    const granted = waiter.acquire(Date.now() + 10_000);
+    await sleep(25);
+    const lastOfA = block * 1_000 + 17;
+    await handBack(block, lastOfA);
+    await expect.poll(() => taken(block), { interval: 5 }).toBe(true);
+    await handBack(block + 1, block * 1_000 - interval * 0.95);
+
+    const start = await granted;
+
+    expect(start - lastOfA).toBeGreaterThanOrEqual(interval);
   });
 
   it('counts the day per priority: background stops at 80%, a person gets the rest, then BudgetSpentError', async () => {
