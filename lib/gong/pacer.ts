@@ -44,8 +44,12 @@ export class BudgetSpentError extends Error {
 
 /** Hands out call start times, spaced evenly for the whole deployment and counted against the day's budget. */
 export interface CallPacer {
-  /** Resolves when this caller may start its call (epoch ms). Throws SlotUnavailableError or BudgetSpentError. */
-  acquire(deadline: number, priority?: CallPriority): Promise<number>;
+  /**
+   * Resolves when this caller may start its call (epoch ms). Throws SlotUnavailableError or
+   * BudgetSpentError. A `retry` is another attempt of a call already counted among those `prepare`
+   * said are coming.
+   */
+  acquire(deadline: number, priority?: CallPriority, attempt?: { retry?: boolean }): Promise<number>;
   /** Gong answered 429: no container of the deployment calls before `epochMs`. */
   pauseUntil(epochMs: number): Promise<void>;
   /** When the call just granted really left (epoch ms): the next one is spaced from then. */
@@ -508,7 +512,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       if (options.dailyBudget !== undefined && creditsLeft(priority) === 0)
         void reserve(priority).catch(() => undefined);
     },
-    async acquire(deadline, priority = 'person') {
+    async acquire(deadline, priority = 'person', attempt = {}) {
       waiting[priority]++;
       // A container's first call, unprepared: get ready now, alongside the budget.
       if (claims.size === 0 && pauseKnownAsOf === Number.NEGATIVE_INFINITY && !pauseInFlight) getReady();
@@ -523,7 +527,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
           previousSent = undefined;
           if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
         }
-        coming[priority] = Math.max(0, coming[priority] - 1);
+        if (!attempt.retry) coming[priority] = Math.max(0, coming[priority] - 1);
         await spend(priority);
         try {
           return await take(deadline);

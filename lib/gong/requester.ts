@@ -183,6 +183,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
     let transientRetries = 0;
     let rateLimitRetries = 0;
     let refreshedCredentials = false;
+    let attempted = false;
     // Waits only if the wait ends before the deadline; says whether it waited.
     const waited = async (ms: number) => {
       if (Date.now() + ms >= request.deadline) return false;
@@ -198,7 +199,8 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
         return { kind: 'failed', code: 'GONG_CREDENTIALS', message };
       }
       try {
-        await pacer.acquire(request.deadline, request.priority ?? 'person');
+        await pacer.acquire(request.deadline, request.priority ?? 'person', { retry: attempted });
+        attempted = true;
       } catch (error: unknown) {
         if (error instanceof BudgetSpentError) {
           logger.warn("Gong's daily call budget is spent", {

@@ -164,6 +164,33 @@ describe('createCallPacer (two containers sharing one table)', () => {
     expect(item.Item?.doneAt).toBe(lastOfA);
   });
 
+  it('keeps its blocks while a bulk check that retried a call still has a call to come', async () => {
+    const rps = 10; // blocks of 10 slots: one second
+    const key = 'retry-keeps-blocks';
+    const pacer = createCallPacer({ db, table, rps, key });
+    const deadline = Date.now() + 30_000;
+    const sent = (at: number) => Promise.resolve(at);
+    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    const block = Math.floor(Date.now() / 1_000);
+    // Three calls, the first answered 500 and retried; the third is not asked for yet (its batch
+    // waits for its read) when the second has left.
+    pacer.prepare?.('background', 3);
+    pacer.callSent?.(sent(await pacer.acquire(deadline, 'background')));
+    pacer.callSent?.(sent(await pacer.acquire(deadline, 'background', { retry: true })));
+    const second = await pacer.acquire(deadline, 'background');
+    pacer.callSent?.(sent(second));
+    await sleep(50);
+    const third = await pacer.acquire(deadline, 'background');
+
+    // The third call takes the next slot of the block, not a block of its own a second later.
+    expect(Math.floor(third / 1_000)).toBe(block);
+    expect(third - second).toBeLessThan(2 * (1_000 / rps));
+    const item = await db.send(
+      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
+    );
+    expect(item.Item?.doneAt).toBeUndefined();
+  });
+
   it("hands nothing back after a person's check that follows a bulk check cut short", async () => {
     const rps = 10; // blocks of 10 slots: one second
     const key = 'no-stale-hand-back';
