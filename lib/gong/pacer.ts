@@ -91,6 +91,19 @@ export function nextUtcMidnight(at: number): number {
   return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1);
 }
 
+/** `promise`, or undefined once `ms` have passed; the timer is cleared either way, so none outlives the race. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: timeout.signal }).then(() => undefined),
+    ]);
+  } finally {
+    timeout.abort();
+  }
+}
+
 /**
  * Paces Gong calls across every container of the deployment (README › Staying under Gong's limits).
  *
@@ -465,7 +478,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
       }
       // A slow table delays a call by at most pauseStaleMs: Gong would answer a call in a pause with
       // another 429 (and pause us again), a table that stalls every call costs more.
-      if (now() - pauseKnownAsOf > pauseStaleMs) await Promise.race([readPause(), sleep(pauseStaleMs)]);
+      if (now() - pauseKnownAsOf > pauseStaleMs) await within(readPause(), pauseStaleMs);
       // Decide at the moment of waking: a late timer moves this call, it never doubles it up.
       const startAt = now();
       if (pausedUntil > startAt) continue;
@@ -523,7 +536,7 @@ export function createCallPacer(options: PacerOptions): CallPacer {
         // and the next call is spaced from when it really left.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (previousSent) {
-          const sentAt = await Promise.race([previousSent, sleep(sentWaitMs).then(() => undefined)]);
+          const sentAt = await within(previousSent, sentWaitMs);
           previousSent = undefined;
           if (sentAt !== undefined && sentAt > lastStart) lastStart = sentAt;
         }

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,29 @@ describe('createCallPacer (two containers sharing one table)', () => {
     db = local.db;
   });
   afterAll(async () => local?.stop());
+
+  it('leaves no timer running once its calls are granted and sent', async () => {
+    const pacer = createCallPacer({ db, table, rps: 10, key: 'no-timers-left' });
+    const deadline = Date.now() + 10_000;
+    const alive = new Map<number, string>();
+    const hook = createHook({
+      init(id, type) {
+        if (type === 'Timeout') alive.set(id, new Error().stack ?? '');
+      },
+      destroy(id) {
+        alive.delete(id);
+      },
+    }).enable();
+    try {
+      for (let call = 0; call < 2; call++) pacer.callSent?.(Promise.resolve(await pacer.acquire(deadline)));
+      await sleep(150);
+    } finally {
+      hook.disable();
+    }
+
+    // A wait that lost its race (for the previous send, for the pause) would hold a process open.
+    expect([...alive.values()].filter((stack) => stack.includes('pacer.ts'))).toEqual([]);
+  });
 
   it('keeps two containers together under the deployment-wide rate', async () => {
     const rps = 10;
