@@ -60,12 +60,13 @@ describe('osls package --stage ci (the CloudFormation template as deployed)', ()
   });
 
   it.each([
-    [METRIC.gongRateLimited, 0],
-    [METRIC.gongBudgetUsed, 80],
-    [METRIC.brokenShareIncrease, 10],
-  ])('alarms on %s above %d, service-wide', (metric, threshold) => {
+    [METRIC.gongRateLimited, 'GreaterThanThreshold', 0],
+    // Background work stops at exactly 80%: the alarm must fire when it has, not only past it.
+    [METRIC.gongBudgetUsed, 'GreaterThanOrEqualToThreshold', 80],
+    [METRIC.brokenShareIncrease, 'GreaterThanThreshold', 10],
+  ])('alarms on %s (%s %d), service-wide', (metric, operator, threshold) => {
     const alarm = productAlarm(template, metric);
-    expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm).toMatchObject({ Threshold: threshold, ComparisonOperator: operator });
     expect(alarm?.Dimensions).toEqual([{ Name: 'service', Value: METRICS_SERVICE }]);
   });
 

@@ -109,19 +109,20 @@ describe('infra/alarms.yml', () => {
   });
 
   it.each([
-    [METRIC.gongRateLimited, 'Sum', 0],
-    [METRIC.gongBudgetUsed, 'Maximum', 80],
-    [METRIC.brokenShareIncrease, 'Maximum', 10],
+    [METRIC.gongRateLimited, 'Sum', 'GreaterThanThreshold', 0],
+    // Background work stops at exactly 80% of the budget: at 80 it has.
+    [METRIC.gongBudgetUsed, 'Maximum', 'GreaterThanOrEqualToThreshold', 80],
+    [METRIC.brokenShareIncrease, 'Maximum', 'GreaterThanThreshold', 10],
   ])(
-    'alarms on %s (%s) above %d with the service dimension lib/observability/metrics.ts publishes',
-    (metric, stat, threshold) => {
+    'alarms on %s (%s, %s %d) with the service dimension lib/observability/metrics.ts publishes',
+    (metric, stat, operator, threshold) => {
       const [alarm, ...others] = alarmOn(METRICS_NAMESPACE, metric);
       expect(others).toEqual([]);
       expect(alarm).toMatchObject({
         Dimensions: [{ Name: 'service', Value: METRICS_SERVICE }],
         Statistic: stat,
         Threshold: threshold,
-        ComparisonOperator: 'GreaterThanThreshold',
+        ComparisonOperator: operator,
         TreatMissingData: 'notBreaching',
       });
     },
