@@ -84,6 +84,13 @@ export function buildCheckMessage(
   return { blocks, text };
 }
 
+/** "6 h 57 min", "12 min", "1 min": a wait of seconds as a person reads it, rounded up to the minute. */
+function hoursAndMinutes(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+}
+
 /** Gong answered for nobody: say so plainly, with our request id to quote. */
 function buildGongFailedMessage(failures: CheckFailure[], requestId: string, notes: string[]): BlockMessage {
   const codes = new Set(failures.map((f) => f.code));
@@ -95,7 +102,8 @@ function buildGongFailedMessage(failures: CheckFailure[], requestId: string, not
       reason = `Gong is rate limiting us right now${retryAfter > 0 ? `; try again in ${retryAfter} s` : '; try again in a minute'}.`;
       break;
     case 'GONG_BUDGET_SPENT':
-      reason = `Today's Gong call budget is spent${retryAfter > 0 ? `; try again in ${retryAfter} s` : '; try again tomorrow'}.`;
+      // The seconds until 00:00 UTC can be most of a day: said in hours and minutes.
+      reason = `Today's Gong call budget is spent (GONG_BUDGET_SPENT); it renews at 00:00 UTC${retryAfter > 0 ? `, in ${hoursAndMinutes(retryAfter)}` : ''}.`;
       break;
     case 'GONG_UNAVAILABLE':
     case 'GONG_CREDENTIALS':

@@ -131,6 +131,21 @@ describe('buildCheckMessage', () => {
     expect(buildCheckMessage(report([], failures)).text).toContain('try again in 30 s');
   });
 
+  it("says the day's budget is spent and when it renews, in hours and minutes", () => {
+    const failures: CheckFailure[] = [
+      {
+        email: 'ada@example.com',
+        code: 'GONG_BUDGET_SPENT',
+        message: 'spent',
+        retryAfterSeconds: 6 * 3600 + 57 * 60,
+      },
+    ];
+    const { text } = buildCheckMessage(report([], failures));
+    expect(text).toContain(
+      "Today's Gong call budget is spent (GONG_BUDGET_SPENT); it renews at 00:00 UTC, in 6 h 57 min.",
+    );
+  });
+
   it('lists a user Gong failed for beside the others, with the request id', () => {
     const message = buildCheckMessage(
       report(
