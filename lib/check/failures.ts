@@ -25,7 +25,7 @@ export const FAILURES = {
     fix: 'Try again after the Retry-After given',
   },
   GONG_BUDGET_SPENT: {
-    meaning: "The deployment's daily Gong call budget is spent",
+    meaning: "The deployment's daily Gong call budget is spent (for background work: its 80% share)",
     retryable: true,
     fix: 'Try again after the time given (the budget renews at 00:00 UTC)',
   },

@@ -203,7 +203,8 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
         attempted = true;
       } catch (error: unknown) {
         if (error instanceof BudgetSpentError) {
-          logger.warn("Gong's daily call budget is spent", {
+          // The error's own words: background work stops at its share, people at the whole budget.
+          logger.warn(error.message, {
             priority: error.priority,
             renewsAt: new Date(error.renewsAt).toISOString(),
           });
@@ -226,7 +227,7 @@ export function createGongRequester(options: GongRequesterOptions): GongRequeste
         return {
           kind: 'failed',
           code: 'GONG_RATE_LIMITED',
-          message: `Gong call budget exhausted: ${error.message}`,
+          message: `Could not call ${call}: ${error.message}`,
           retryAfterSeconds: Math.ceil(error.waitMs / 1000),
         };
       }

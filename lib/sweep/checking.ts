@@ -55,14 +55,18 @@ export function createChecking(deps: CheckingDeps) {
   const { store, logger } = deps;
 
   /** Stops the run where it is (kept in `stopped`) and goes on to its digest. */
-  function stop(run: SweepRun, code: FailureCode): void {
+  function stop(run: SweepRun, { code, message }: { code: FailureCode; message: string }): void {
     run.stopped = {
       code,
+      message,
       phase: run.phase,
       step: run.step,
       ...(run.cursor === undefined ? {} : { cursor: run.cursor }),
     };
-    logger.warn('Sweep stops early: the rest waits for the next sweep', { sweepId: run.id, code });
+    logger.warn(`Sweep stops early, the rest waits for the next sweep: ${message}`, {
+      sweepId: run.id,
+      code,
+    });
     moveOn(run, 'digest');
   }
 
@@ -94,7 +98,7 @@ export function createChecking(deps: CheckingDeps) {
     }
     const stopping = failures.find((failure) => ON_FAILURE[failure.code] === 'stop');
     if (stopping) {
-      stop(run, stopping.code);
+      stop(run, stopping);
       return 'stopped';
     }
     // Users that failed for a passing reason are tried again from the same position; the ones
@@ -165,7 +169,7 @@ export function createChecking(deps: CheckingDeps) {
       const action = ON_DISCOVERY_FAILURE[error.code];
       if (action === 'abort') throw new SweepAbortedError(`Sweep stopped: ${error.message}`);
       if (action === 'stop') {
-        stop(run, error.code);
+        stop(run, error);
         return 0;
       }
       if (action === 'skip' || run.retries >= MAX_RETRIES) {

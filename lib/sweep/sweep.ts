@@ -32,8 +32,12 @@ export interface SweepAnswer {
   broke: string[];
   fixed: string[];
   done: boolean;
-  /** Present when the sweep stopped before checking everyone (the day's Gong budget is spent). */
+  /**
+   * Present when the sweep stopped before checking everyone: background work's share of the day's
+   * Gong budget is spent (README › Staying under Gong's limits), and `reason` says so with its figures.
+   */
   stopped?: FailureCode;
+  reason?: string;
 }
 
 interface SweepDeps {
@@ -160,7 +164,7 @@ export function createSweep(deps: SweepDeps) {
       broke: named.broke,
       fixed: named.fixed,
       done,
-      ...(run.stopped ? { stopped: run.stopped.code } : {}),
+      ...(run.stopped ? { stopped: run.stopped.code, reason: run.stopped.message } : {}),
     };
   }
 

@@ -198,6 +198,12 @@ describe('checkStatus (built bundle, loopback Gong, Secrets Manager and DynamoDB
       expect.objectContaining({ code: 'GONG_RATE_LIMITED', retryAfterSeconds: 3600 }),
     ]);
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The next check meets the pause before calling: a rate limit, said as such (not the budget).
+    const next = await checkStatus({ emails: ['grace@example.com'] });
+    expect(next.failures).toEqual([expect.objectContaining({ code: 'GONG_RATE_LIMITED' })]);
+    expect(next.failures[0]?.message).toMatch(
+      /^Could not call POST \/v2\/meetings\/integration\/status: no Gong call slot before the deadline/,
+    );
     // The pause holds every container of the deployment (README › Staying under Gong's limits): lift it
     // for the tests that follow, which share the table.
     await stack.db.send(new DeleteCommand({ TableName: stack.table, Key: gongPauseKey('gong') }));

@@ -1,5 +1,5 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CheckReport, UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
@@ -179,6 +179,7 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
         SLACK_API_URL: slack.url,
         SWEEP_FUNCTION: 'gong-status-test-sweep',
         AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+        POWERTOOLS_LOG_LEVEL: 'WARN',
       });
       // 1,200 known users Gong has no calls for: 12 sweep calls if nothing stopped them.
       const history = createHistoryStore({ db: local.db, table, retentionDays: 400 });
@@ -198,10 +199,33 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
       });
       expect(unstored.size).toBe(0);
 
-      const answer = await load<Sweep>('sweep')({}, { awsRequestId: 'budget-sweep', timeoutMs: 60_000 });
+      const logged: string[] = [];
+      // Powertools writes warnings to stderr (console.warn).
+      const write = process.stderr.write.bind(process.stderr);
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
+        logged.push(String(chunk));
+        return write(chunk, ...(rest as []));
+      });
+      const sweep = load<Sweep>('sweep');
+      const answer = await sweep({}, { awsRequestId: 'budget-sweep', timeoutMs: 60_000 }).finally(() =>
+        spy.mockRestore(),
+      );
 
       expect((await sandbox.stats()).calls).toBe(8);
       expect(answer).toMatchObject({ done: true, stopped: 'GONG_BUDGET_SPENT', checked: 800 });
+      // It says why, in its answer and its logs: background work's 80%, not the whole budget.
+      expect(answer.reason).toMatch(/stopped at 80% of today's budget \(8 of GONG_DAILY_BUDGET=10\)/);
+      const warnings = logged
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level?: string; message?: string })
+        .filter((entry) => entry.level === 'WARN');
+      expect(warnings.map((entry) => entry.message)).toContainEqual(
+        expect.stringMatching(/stopped at 80% of today's budget/),
+      );
+      expect(warnings.map((entry) => entry.message)).not.toContainEqual(
+        expect.stringMatching(/budget is spent/),
+      );
       expect(lambda.invocations).toEqual([]);
 
       // Another sweep the same day finds background work's share spent before its first call.

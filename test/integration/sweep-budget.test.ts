@@ -113,12 +113,14 @@ describe('sweep when the day’s Gong budget is spent', () => {
       fixed: [],
       done: true,
       stopped: 'GONG_BUDGET_SPENT',
+      reason: 'The day’s Gong budget for background checks is spent',
     });
     expect(calls).toBe(2);
     expect(priorities.every((priority) => priority === 'background')).toBe(true);
     expect(posted).toHaveLength(1);
     expect((await sweeps.loadRun('budget-run'))?.stopped).toMatchObject({
       code: 'GONG_BUDGET_SPENT',
+      message: 'The day’s Gong budget for background checks is spent',
       phase: 'stored',
     });
     const today = new Date().toISOString().slice(0, 10);
