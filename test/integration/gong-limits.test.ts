@@ -113,6 +113,8 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
     const limited = arrivals.filter((arrival) => arrival.status === 429);
     expect(limited).toHaveLength(1);
     const pausedAt = limited[0]?.at ?? 0;
+    // From anyone, both containers: none within the 2 s (less 50 ms, as the sandbox's clock and the
+    // containers' are two processes' readings of the wall clock).
     const during = arrivals.filter((arrival) => arrival.at > pausedAt && arrival.at < pausedAt + 1_950);
     expect(during).toEqual([]);
     // Both containers' calls went through after the pause, the limited batch retried among them.
