@@ -40,8 +40,8 @@ export interface SweepRun {
   checked: number;
   /** The digest once planned: its changes are in `pages` digest-page items, posted once `state` says so. */
   digest?: { state: 'planned' | 'posted'; pages: number; changes: number };
-  /** Why the sweep stopped before checking everyone, and where it was. */
-  stopped?: { code: FailureCode; message: string; phase: SweepRun['phase']; step: number; cursor?: string };
+  /** Why the sweep stopped before checking everyone, and where it was (`message`: absent in a run stored before it was kept). */
+  stopped?: { code: FailureCode; message?: string; phase: SweepRun['phase']; step: number; cursor?: string };
 }
 
 /** One page of a digest's plan: the net changes it names and exactly the outbox events it takes. */

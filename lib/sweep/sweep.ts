@@ -164,7 +164,8 @@ export function createSweep(deps: SweepDeps) {
       broke: named.broke,
       fixed: named.fixed,
       done,
-      ...(run.stopped ? { stopped: run.stopped.code, reason: run.stopped.message } : {}),
+      ...(run.stopped ? { stopped: run.stopped.code } : {}),
+      ...(run.stopped?.message ? { reason: run.stopped.message } : {}),
     };
   }
 
