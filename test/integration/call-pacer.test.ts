@@ -17,6 +17,17 @@ describe('createCallPacer (two containers sharing one table)', () => {
   });
   afterAll(async () => local?.stop());
 
+  const blockKey = (key: string, block: number) => ({
+    pk: rateSlotPartition(key),
+    sk: rateSlotSortKey(block),
+  });
+  /** A block's item as the table holds it: who claimed it, when it was handed back, who took the rest. */
+  const blockItem = async (key: string, block: number) =>
+    (await db.send(new GetCommand({ TableName: table, Key: blockKey(key, block), ConsistentRead: true })))
+      .Item;
+  /** Just after the next block boundary at 10 calls a second (blocks of one second), so a block has room left. */
+  const nextBlockStart = () => sleep(1_000 - (Date.now() % 1_000) + 20);
+
   it('leaves no timer running once its calls are granted and sent', async () => {
     const pacer = createCallPacer({ db, table, rps: 10, key: 'no-timers-left' });
     const deadline = Date.now() + 10_000;
@@ -73,10 +84,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     pacer.prepare?.('person', 30);
     await sleep(150);
 
-    const claimed = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
-    );
-    expect(claimed.Item).toBeDefined();
+    expect(await blockItem(key, block)).toBeDefined();
     const day = new Date().toISOString().slice(0, 10);
     const budget = await db.send(new GetCommand({ TableName: table, Key: gongBudgetKey(key, day) }));
     // One call for the first acquire, then a block's worth for the 30 calls said to be coming.
@@ -94,17 +102,8 @@ describe('createCallPacer (two containers sharing one table)', () => {
     pacer.prepare?.('background', 2);
 
     const block = Math.floor(pausedUntil / 1_000);
-    const item = async () =>
-      (
-        await db.send(
-          new GetCommand({
-            TableName: table,
-            Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) },
-          }),
-        )
-      ).Item;
-    await expect.poll(item).toBeDefined();
-    expect((await item())?.expiresAt).toBeGreaterThan(block + 1);
+    await expect.poll(() => blockItem(key, block)).toBeDefined();
+    expect((await blockItem(key, block))?.expiresAt).toBeGreaterThan(block + 1);
   });
 
   it('holds every later call back until a 429 pause is over', async () => {
@@ -160,7 +159,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const key = 'hand-back';
     const [a, b] = [createCallPacer({ db, table, rps, key }), createCallPacer({ db, table, rps, key })];
     // Start just after a block boundary, so the block has room left once A is done.
-    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    await nextBlockStart();
     const block = Math.floor(Date.now() / 1_000);
     const deadline = Date.now() + 30_000;
     const sent = (at: number) => Promise.resolve(at);
@@ -182,10 +181,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const starts = [firstOfA, lastOfA, ...startsOfB].sort((x, y) => x - y);
     const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_000 / rps);
-    const item = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
-    );
-    expect(item.Item?.doneAt).toBe(lastOfA);
+    expect((await blockItem(key, block))?.doneAt).toBe(lastOfA);
   });
 
   it('keeps its blocks while a bulk check that retried a call still has a call to come', async () => {
@@ -194,7 +190,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const pacer = createCallPacer({ db, table, rps, key });
     const deadline = Date.now() + 30_000;
     const sent = (at: number) => Promise.resolve(at);
-    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    await nextBlockStart();
     const block = Math.floor(Date.now() / 1_000);
     // Three calls, the first answered 500 and retried; the third is not asked for yet (its batch
     // waits for its read) when the second has left.
@@ -209,10 +205,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     // The third call takes the next slot of the block, not a block of its own a second later.
     expect(Math.floor(third / 1_000)).toBe(block);
     expect(third - second).toBeLessThan(2 * (1_000 / rps));
-    const item = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
-    );
-    expect(item.Item?.doneAt).toBeUndefined();
+    expect((await blockItem(key, block))?.doneAt).toBeUndefined();
   });
 
   it("hands nothing back after a person's check that follows a bulk check cut short", async () => {
@@ -222,7 +215,7 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const far = () => Date.now() + 30_000;
     const sent = (at: number) => Promise.resolve(at);
     // Start just after a block boundary, so the person's block has room left after its call.
-    await sleep(1_000 - (Date.now() % 1_000) + 20);
+    await nextBlockStart();
     // A bulk check of three calls whose third is refused (its deadline is before its slot).
     pacer.prepare?.('background', 3);
     pacer.callSent?.(sent(await pacer.acquire(far(), 'background')));
@@ -237,11 +230,9 @@ describe('createCallPacer (two containers sharing one table)', () => {
     await sleep(100);
 
     const block = Math.floor(person / 1_000);
-    const item = await db.send(
-      new GetCommand({ TableName: table, Key: { pk: rateSlotPartition(key), sk: rateSlotSortKey(block) } }),
-    );
-    expect(item.Item).toBeDefined();
-    expect(item.Item?.doneAt).toBeUndefined();
+    const item = await blockItem(key, block);
+    expect(item).toBeDefined();
+    expect(item?.doneAt).toBeUndefined();
   });
 
   it('keeps the interval after the latest hand-back it took when an older one is taken after it', async () => {
@@ -251,26 +242,22 @@ describe('createCallPacer (two containers sharing one table)', () => {
     const rps = 3;
     const interval = 1_000 / rps;
     const key = 'two-hand-backs';
-    const pk = rateSlotPartition(key);
     const block = Math.floor(Date.now() / 1_000) + 2;
-    const blockItem = (n: number) => ({ pk, sk: rateSlotSortKey(n) });
     for (const [n, owner] of [
       [block, 'A'],
       [block + 1, 'C'],
     ] as const)
-      await db.send(new PutCommand({ TableName: table, Item: { ...blockItem(n), owner } }));
+      await db.send(new PutCommand({ TableName: table, Item: { ...blockKey(key, n), owner } }));
     const handBack = (n: number, doneAt: number) =>
       db.send(
         new UpdateCommand({
           TableName: table,
-          Key: blockItem(n),
+          Key: blockKey(key, n),
           UpdateExpression: 'SET doneAt = :doneAt',
           ExpressionAttributeValues: { ':doneAt': doneAt },
         }),
       );
-    const taken = async (n: number) =>
-      (await db.send(new GetCommand({ TableName: table, Key: blockItem(n), ConsistentRead: true }))).Item
-        ?.takenBy !== undefined;
+    const taken = async (n: number) => (await blockItem(key, n))?.takenBy !== undefined;
     const waiter = createCallPacer({ db, table, rps, key });
     await sleep(block * 1_000 + 5 - Date.now());
     // It loses both blocks and watches them while it waits for a block of its own.
