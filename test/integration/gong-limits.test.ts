@@ -1,5 +1,5 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReport, UserResult } from '#lib/check/report.ts';
 import { createPendingStore } from '#lib/crm/pending-store.ts';
 import type { RecheckSummary } from '#lib/crm/recheck-pending.ts';
@@ -9,6 +9,7 @@ import { gapsBetween, type SandboxProcess, spawnGongSandbox } from '#local/gong-
 import { DEFAULT_BOT_TOKEN, startSlackApi } from '#local/slack-api.ts';
 import { ensureTable } from '#local/table.ts';
 import { startLambdaInvoke } from '../support/lambda-invoke.ts';
+import { linesPrinted } from '../support/printed.ts';
 import { httpEvent, type LocalTable, loadHandler, startLocalTable } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown, context?: { timeoutMs?: number }) => Promise<CheckReport>;
@@ -201,16 +202,10 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
       });
       expect(unstored.size).toBe(0);
 
-      const logged: string[] = [];
-      // Powertools writes warnings to stderr (console.warn).
-      const write = process.stderr.write.bind(process.stderr);
-      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
-        logged.push(String(chunk));
-        return write(chunk, ...(rest as []));
-      });
       const sweep = load<Sweep>('sweep');
-      const answer = await sweep({}, { awsRequestId: 'budget-sweep', timeoutMs: 60_000 }).finally(() =>
-        spy.mockRestore(),
+      // Powertools writes warnings to stderr (console.warn).
+      const { result: answer, lines: logged } = await linesPrinted(process.stderr, () =>
+        sweep({}, { awsRequestId: 'budget-sweep', timeoutMs: 60_000 }),
       );
 
       expect((await sandbox.stats()).calls).toBe(8);
@@ -218,7 +213,6 @@ describe("Gong's limits (built bundles, a sandbox in its own process, dynalite)"
       // It says why, in its answer and its logs: background work's 80%, not the whole budget.
       expect(answer.reason).toMatch(/stopped at 80% of today's budget \(8 of GONG_DAILY_BUDGET=10\)/);
       const warnings = logged
-        .flatMap((chunk) => chunk.split('\n'))
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as { level?: string; message?: string })
         .filter((entry) => entry.level === 'WARN');

@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '#lib/check/report.ts';
 import { METRIC } from '#lib/observability/metrics.ts';
+import { linesPrinted } from '../support/printed.ts';
 import { loadHandler, startTestStack, type TestStack } from '../support/stack.ts';
 
 type CheckStatus = (event: unknown) => Promise<CheckReport>;
@@ -19,19 +20,8 @@ interface EmfLine {
 
 /** Runs `act`, returning what it wrote to stdout as EMF lines (the only JSON lines with `_aws`). */
 async function emfPrinted(act: () => Promise<unknown>): Promise<EmfLine[]> {
-  const written: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    await act();
-  } finally {
-    spy.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
+  const { lines } = await linesPrinted(process.stdout, act);
+  return lines
     .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
     .map((line) => JSON.parse(line) as EmfLine);
 }

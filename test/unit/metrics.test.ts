@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCheckMetrics, createMetrics, METRIC } from '#lib/observability/metrics.ts';
+import { linesPrinted } from '../support/printed.ts';
 
 interface EmfLine {
   _aws: {
@@ -214,24 +215,17 @@ describe('logMetrics middleware on a door', () => {
     }).use(logMetrics(metrics, { captureColdStartMetric: true }));
     const context = { functionName: 'gong-status-dev-api', awsRequestId: 'r1' } as Context;
 
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
+    let printed: string[];
     try {
-      await handler({}, context);
-      await expect(handler({ fail: true }, context)).rejects.toThrow('boom');
+      ({ lines: printed } = await linesPrinted(process.stdout, async () => {
+        await handler({}, context);
+        await expect(handler({ fail: true }, context)).rejects.toThrow('boom');
+      }));
     } finally {
-      spy.mockRestore();
       delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
     }
 
-    const lines = written
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as EmfLine);
+    const lines = printed.map((line) => JSON.parse(line) as EmfLine);
     const coldStarts = lines.filter((line) => line.ColdStart !== undefined);
     expect(coldStarts).toHaveLength(1);
     expect(coldStarts[0]).toMatchObject({ function_name: 'gong-status-dev-api', service: 'gong-status' });
